@@ -1,0 +1,1 @@
+# tests for crypto (owned by whoever builds crypto)

@@ -1,0 +1,1 @@
+# tests for dht (owned by whoever builds dht)

@@ -1,0 +1,1 @@
+# tests for fuzz (owned by whoever builds fuzz)

@@ -1,0 +1,1 @@
+# tests for node (owned by whoever builds node)
