@@ -63,6 +63,7 @@ unsigned nc_id_puzzle_bits(const uint8_t id[NC_ID_LEN]) {
 int nc_id_verify(uint8_t *id_out, const uint8_t pk[NC_PK_LEN], uint64_t nonce,
                  unsigned difficulty) {
   uint8_t id[NC_ID_LEN];
+  if (id_out) memset(id_out, 0, NC_ID_LEN);
   if (difficulty > NC_ID_DIFFICULTY_MAX) return NC_ERR_INVALID_ARGUMENT;
   nc_node_id(id, pk, nonce);
   if (nc_id_puzzle_bits(id) < difficulty) return NC_ERR_PUZZLE;
@@ -90,7 +91,8 @@ int nc_identity_from_seed(nc_identity *out, const uint8_t seed[NC_SEED_LEN],
     }
     if (n == UINT64_MAX) break;
   }
-  nc_identity_wipe(out);
+  /* Leave nothing of the key pair behind, public half included. */
+  sodium_memzero(out, sizeof *out);
   return NC_ERR_NOT_FOUND;
 }
 
@@ -128,6 +130,7 @@ int nc_peer_key(uint8_t key[NC_SHARED_LEN], const uint8_t our_sk[NC_SK_LEN],
   nc_hasher h;
   int rv = NC_ERR_BAD_KEY;
 
+  memset(key, 0, NC_SHARED_LEN);
   if (crypto_sign_ed25519_pk_to_curve25519(their_x, their_pk) != 0) goto out;
   if (crypto_sign_ed25519_sk_to_curve25519(our_x, our_sk) != 0) goto out;
   /* crypto_scalarmult fails on an all-zero (small-order) result. */
@@ -228,10 +231,15 @@ static int hex_value(char c) {
 }
 
 int nc_hex_decode(uint8_t *out, size_t len, const char *hex) {
+  if (!out || len > SIZE_MAX / 2) return NC_ERR_INVALID_ARGUMENT;
+  memset(out, 0, len);
   if (!hex || strlen(hex) != 2 * len) return NC_ERR_INVALID_ARGUMENT;
   for (size_t i = 0; i < len; i++) {
     int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return NC_ERR_INVALID_ARGUMENT;
+    if (hi < 0 || lo < 0) {
+      memset(out, 0, len);
+      return NC_ERR_INVALID_ARGUMENT;
+    }
     out[i] = (uint8_t)(hi << 4 | lo);
   }
   return 0;

@@ -174,15 +174,18 @@ int nc_vrf_prove(uint8_t pi[NC_VRF_PROOF_LEN],
                  size_t alpha_len);
 
 /* nc_vrf_verify checks |pi| for |alpha| under public key |pk| and writes
- * the output |beta|. Returns 0, NC_ERR_BAD_KEY (pk invalid or small
- * order) or NC_ERR_VERIFY (proof invalid). */
+ * the output |beta| (zeroed unless 0 is returned). Returns 0,
+ * NC_ERR_BAD_KEY (pk invalid, small order or outside the prime-order
+ * subgroup), NC_ERR_VERIFY (proof invalid) or NC_ERR_INVALID_ARGUMENT
+ * (NULL pointer, or NULL alpha with alpha_len > 0). */
 int nc_vrf_verify(uint8_t beta[NC_VRF_OUTPUT_LEN],
                   const uint8_t pk[NC_PK_LEN],
                   const uint8_t pi[NC_VRF_PROOF_LEN], const uint8_t *alpha,
                   size_t alpha_len);
 
 /* nc_vrf_proof_to_hash computes beta from a proof (no verification!).
- * Returns 0 or NC_ERR_VERIFY (Gamma does not decode). */
+ * Returns 0, NC_ERR_VERIFY (Gamma does not decode or s >= L) or
+ * NC_ERR_INVALID_ARGUMENT (NULL pointer). */
 int nc_vrf_proof_to_hash(uint8_t beta[NC_VRF_OUTPUT_LEN],
                          const uint8_t pi[NC_VRF_PROOF_LEN]);
 
