@@ -54,7 +54,8 @@ typedef struct dht_frame {
 
 /* dht_frame_parse checks the header and lengths of |len| bytes. On
  * failure it returns -1 and sets *drop to a DHT_DROP_* reason (SHORT,
- * OVERSIZE, BAD_MAGIC, BAD_VERSION, BAD_KIND). Returns 0 on success. */
+ * OVERSIZE, BAD_MAGIC, BAD_VERSION, BAD_KIND; MALFORMED for a probe longer
+ * than DHT_PROBE_LEN). Returns 0 on success (*drop untouched). */
 int dht_frame_parse(dht_frame *f, const uint8_t *buf, size_t len, int *drop);
 
 /* dht_frame_write_probe writes a PROBE or PROBE_REPLY (DHT_PROBE_LEN
@@ -63,8 +64,9 @@ void dht_frame_write_probe(uint8_t buf[DHT_PROBE_LEN], uint8_t kind,
                            const uint8_t pk[NC_PK_LEN], uint64_t nonce,
                            uint64_t cookie);
 
-/* dht_frame_seal writes a SEALED datagram carrying |body| encrypted under
- * |key|. Returns 0 or DHT_ERR_TOO_LARGE (cap or DHT_MAX_DATAGRAM). */
+/* dht_frame_seal writes a SEALED datagram carrying |body| (not
+ * overlapping |buf|) encrypted under |key|. Returns 0, DHT_ERR_TOO_LARGE
+ * (cap or DHT_MAX_DATAGRAM) or DHT_ERR_INVALID_ARGUMENT (NULL body). */
 int dht_frame_seal(uint8_t *buf, size_t cap, size_t *len,
                    const uint8_t pk[NC_PK_LEN], uint64_t nonce,
                    const uint8_t aead_nonce[NC_AEAD_NONCE_LEN],
@@ -128,7 +130,9 @@ typedef struct dht_msg {
 } dht_msg;
 
 /* dht_msg_encode writes |m| as msgpack into |buf|. Returns 0,
- * DHT_ERR_INVALID_ARGUMENT (bad type or counts) or DHT_ERR_TOO_LARGE. */
+ * DHT_ERR_INVALID_ARGUMENT (bad type, counts, contact address or status)
+ * or DHT_ERR_TOO_LARGE (> cap, > DHT_BODY_MAX, or a record over
+ * DHT_MAX_RECORD). */
 int dht_msg_encode(const dht_msg *m, uint8_t *buf, size_t cap, size_t *len);
 
 /* dht_msg_decode parses a body strictly: known type, exact element

@@ -166,7 +166,8 @@ typedef struct dht_record_type {
 } dht_record_type;
 
 /* dht_record_encode writes the msgpack encoding of |rec| to |buf|.
- * Returns 0, DHT_ERR_TOO_LARGE (> cap or > DHT_MAX_RECORD). */
+ * Returns 0, DHT_ERR_TOO_LARGE (> cap or > DHT_MAX_RECORD) or
+ * DHT_ERR_INVALID_ARGUMENT (NULL pointers). */
 int dht_record_encode(const dht_record *rec, uint8_t *buf, size_t cap,
                       size_t *len);
 
@@ -177,10 +178,11 @@ int dht_record_encode(const dht_record *rec, uint8_t *buf, size_t cap,
 int dht_record_decode(dht_record *rec, const uint8_t *buf, size_t len);
 
 /* dht_record_sign fills rec->sig by signing the signing input defined in
- * docs/PROTOCOL.md with |ident|'s key; also sets author_pk/author_nonce. */
+ * docs/PROTOCOL.md with |ident|'s key; also sets author_pk/author_nonce.
+ * A payload over DHT_MAX_RECORD bytes gets an all-zero (invalid) sig. */
 void dht_record_sign(dht_record *rec, const nc_identity *ident);
 
-/* dht_record_verify checks, in this order: known type, payload size,
+/* dht_record_verify checks, in this order: version, known type, payload size,
  * author puzzle at |difficulty|, lifetime, creation not after
  * |now_s| + 300, not expired at |now_s|, key rule, signature.
  * |types|/|n_types| are the extra types (the built-in note is always
@@ -204,7 +206,8 @@ int dht_note_build(dht_record *rec, uint8_t *payload_buf, size_t payload_cap,
                    uint64_t now_s, uint64_t ttl_s, uint64_t seq);
 
 /* dht_note_parse splits a note payload into name and value (pointers into
- * the payload). Returns 0 or DHT_ERR_MALFORMED. */
+ * the payload). Returns 0 or DHT_ERR_MALFORMED (also if |rec| is not a
+ * note). */
 int dht_note_parse(const dht_record *rec, const uint8_t **name,
                    size_t *name_len, const uint8_t **value, size_t *value_len);
 
