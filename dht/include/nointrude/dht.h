@@ -263,9 +263,11 @@ typedef struct dht_env {
   /* log receives one line without a newline. NULL = silent. */
   void (*log)(void *user, int level, const char *line);
   /* Persistence hooks, NULL = memory only. store_put is called when a
-   * record is accepted (and before a put is acknowledged), store_del when
-   * it expires or is replaced by a newer one. Return 0 or a negative
-   * value; a failing store_put refuses the record. */
+   * record is accepted (and before a put is acknowledged); a newer version
+   * of a (key, author) is handed to store_put and replaces the older one
+   * under that pair (no store_del first). store_del is called when a
+   * record expires. Return 0 or a negative value; a failing store_put
+   * refuses the record. */
   int (*store_put)(void *user, const uint8_t key[DHT_KEY_LEN],
                    const uint8_t author_pk[NC_PK_LEN], const uint8_t *rec,
                    size_t len);
@@ -320,7 +322,9 @@ int dht_node_bootstrap(dht_node *node, dht_time now, const dht_addr *addr);
 
 /* dht_node_add_hint proposes a contact whose key we believe (a routing
  * table snapshot). It is pinged and admitted only if it answers with that
- * key. Returns 0, DHT_ERR_PUZZLE or DHT_ERR_INVALID_ARGUMENT. */
+ * key. Returns 0, DHT_ERR_PUZZLE, DHT_ERR_INVALID_ARGUMENT,
+ * DHT_ERR_BUSY (too many requests outstanding, or the outgoing queue is
+ * full) or DHT_ERR_NOMEM. */
 int dht_node_add_hint(dht_node *node, dht_time now, const uint8_t pk[NC_PK_LEN],
                       uint64_t nonce, const dht_addr *addr);
 

@@ -1,0 +1,202 @@
+/*
+ * Internal to the simulator: the layout of sim_world and the functions
+ * world.c, workload.c, metrics.c and report.c share. Nothing outside sim/
+ * includes this.
+ */
+#ifndef NOINTRUDE_SIM_WORLD_INT_H
+#define NOINTRUDE_SIM_WORLD_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <nointrude/crypto.h>
+#include <nointrude/dht.h>
+
+#include "event.h"
+#include "rng.h"
+#include "scenario.h"
+#include "vnet.h"
+#include "world.h"
+
+enum sim_event_kind {
+  SIM_EV_JOIN,     /* node: first start */
+  SIM_EV_DATAGRAM, /* node: destination; ptr: sim_packet */
+  SIM_EV_TIMER,    /* node; aux: timer generation */
+  SIM_EV_LEAVE,    /* node goes down (churn) */
+  SIM_EV_REJOIN,   /* node comes back (churn) */
+  SIM_EV_LOOKUP,   /* workload: start the next lookup */
+  SIM_EV_PUT,      /* workload: start the next put */
+  SIM_EV_GET,      /* workload; aux: record index */
+  SIM_EV_SAMPLE,   /* time series row */
+  SIM_EV_COUNT
+};
+
+enum sim_host_state { SIM_HOST_IDLE, SIM_HOST_UP, SIM_HOST_DOWN };
+
+typedef struct sim_packet {
+  struct sim_packet *next; /* free list link */
+  uint32_t src;            /* sending endpoint */
+  uint32_t len;            /* bytes in data */
+  uint8_t data[DHT_MAX_DATAGRAM];
+} sim_packet;
+
+/* Traffic of a host's earlier incarnations (churn frees the node). */
+typedef struct sim_traffic {
+  uint64_t tx_datagrams, tx_bytes, rx_datagrams, rx_bytes;
+} sim_traffic;
+
+typedef struct sim_host {
+  struct sim_world *world;
+  dht_node *node;     /* NULL unless state == SIM_HOST_UP */
+  sim_rng rng;        /* the node's dht_env random stream */
+  nc_identity ident;  /* derived from the seed when first started */
+  dht_addr addr;      /* fixed for the host's life, endpoint == index */
+  uint32_t index;
+  uint32_t ops;       /* workload operations in flight from this node */
+  uint8_t state;      /* enum sim_host_state */
+  uint8_t churns;     /* takes part in churn */
+  dht_time armed;     /* deadline of the valid timer event, or NONE */
+  uint64_t timer_gen; /* generation of the valid timer event */
+  sim_traffic past;   /* earlier incarnations */
+} sim_host;
+
+enum sim_op_kind { SIM_OP_LOOKUP, SIM_OP_PUT, SIM_OP_GET };
+
+/* One workload operation; slots are single-use so callback pointers stay
+ * valid (the array is allocated once for the whole workload). */
+typedef struct sim_op {
+  struct sim_world *world;
+  dht_time start;
+  uint32_t host;    /* node that started it */
+  uint32_t subject; /* lookup: target host; put/get: record index */
+  uint8_t kind;     /* enum sim_op_kind */
+  uint8_t active;   /* started, callback not yet run */
+} sim_op;
+
+typedef struct sim_record {
+  uint8_t key[DHT_KEY_LEN];
+  uint8_t *bytes; /* the encoded record as put */
+  size_t len;
+  uint32_t author;
+  unsigned stored; /* storers that acknowledged the put */
+  uint8_t put_ok;  /* put acknowledged by at least one storer */
+} sim_record;
+
+/* A growable array of samples for percentiles. */
+typedef struct sim_values {
+  double *v;
+  size_t len, cap;
+} sim_values;
+
+/* One time series row; counts are per interval unless said otherwise. */
+typedef struct sim_sample {
+  double t_s;             /* seconds since the start */
+  uint64_t events;
+  uint64_t datagrams;     /* handed to the network */
+  uint64_t bytes;
+  uint64_t lookups_ok, lookups_failed;
+  uint64_t gets_ok, gets_failed;
+  uint32_t nodes_up;      /* at the sample time */
+  double contacts_mean;   /* over nodes up */
+  uint64_t contacts_min;
+} sim_sample;
+
+/* Slots for counting operation failures by DHT_ERR_* code: codes -101 ..
+ * -(100 + SIM_ERR_SLOTS - 1); the last slot takes any other code. */
+#define SIM_ERR_SLOTS 32
+
+typedef struct sim_counters {
+  uint64_t lookups_started, lookups_busy, lookups_ok, lookups_failed,
+      lookups_aborted;
+  uint64_t lookups_missed;               /* status 0, target absent */
+  uint64_t lookup_errors[SIM_ERR_SLOTS]; /* by status code */
+  uint64_t get_errors[SIM_ERR_SLOTS];    /* by status code */
+  uint64_t puts_started, puts_busy, puts_ok, puts_failed, puts_aborted,
+      put_stored_sum;
+  uint64_t gets_started, gets_busy, gets_ok, gets_failed, gets_wrong,
+      gets_aborted, records_lost;
+  uint64_t joins, leaves, rejoins, bootstrap_errors;
+  uint64_t timers_fired, timers_stale;
+  uint64_t to_down_host; /* datagrams reaching a host that is down */
+  /* engine counters of freed incarnations (live ones are read at the
+   * end) */
+  uint64_t dropped[DHT_DROP_COUNT];
+  uint64_t engine_lookups_ok, engine_lookups_failed;
+} sim_counters;
+
+/* Memory figures (not deterministic: kept out of the compared summary). */
+typedef struct sim_memory {
+  int available;       /* 0 under AddressSanitizer (mallinfo2 is blind) */
+  size_t base;         /* heap in use before the first node */
+  size_t peak;         /* highest heap in use seen at a sample */
+  size_t peak_nodes;   /* nodes up at that sample */
+  size_t sim_bytes;    /* simulator-owned bytes at that sample */
+} sim_memory;
+
+struct sim_world {
+  sim_scenario sc;
+  uint64_t seed;
+  dht_time t0, end;  /* ns since the Unix epoch */
+  sim_queue q;
+  sim_vnet net;
+  sim_pool pool;     /* honest nodes' prefixes */
+  sim_host *hosts;
+  uint32_t n_hosts;
+  uint32_t *up;      /* indices of hosts up, any order */
+  uint32_t *up_pos;  /* host -> position in up, UINT32_MAX if not up */
+  uint32_t n_up;
+  sim_rng join_rng, work_rng, churn_rng;
+  sim_packet *free_packets;
+  size_t packets;    /* allocated, free or in flight */
+  sim_op *ops;
+  size_t n_ops, cap_ops;
+  sim_record *records;
+  size_t n_records;
+  uint32_t lookups_left, puts_left;
+  sim_values lookup_hops, lookup_ms, get_hops, get_ms, put_ms;
+  sim_sample *samples;
+  size_t n_samples, cap_samples;
+  sim_sample last;   /* cumulative values at the previous sample */
+  sim_counters c;
+  sim_memory mem;
+  FILE *log;
+  int error;         /* first fatal error inside a handler */
+};
+
+/* sim_world_service drains every datagram |h|'s node queued onto the
+ * network and re-arms its timer; call after each input to the node. */
+void sim_world_service(struct sim_world *w, sim_host *h);
+
+/* sim_world_pick_up returns a uniformly chosen host that is up other than
+ * |exclude| (UINT32_MAX excludes none), or UINT32_MAX if there is none. */
+uint32_t sim_world_pick_up(struct sim_world *w, sim_rng *rng,
+                           uint32_t exclude);
+
+/* sim_world_push schedules an event and records a failure in w->error. */
+void sim_world_push(struct sim_world *w, dht_time t, uint16_t kind,
+                    uint32_t node, uint64_t aux, void *ptr);
+
+/* Workload (workload.c). */
+int sim_workload_init(struct sim_world *w);
+void sim_workload_free(struct sim_world *w);
+void sim_workload_on_lookup(struct sim_world *w, const sim_event *ev);
+void sim_workload_on_put(struct sim_world *w, const sim_event *ev);
+void sim_workload_on_get(struct sim_world *w, const sim_event *ev);
+/* sim_workload_abort_host counts |h|'s in-flight operations as aborted
+ * (its node is about to be freed and will never call back). */
+void sim_workload_abort_host(struct sim_world *w, sim_host *h);
+
+/* Metrics (metrics.c). */
+int sim_values_add(sim_values *vals, double v);
+void sim_values_free(sim_values *vals);
+/* sim_values_percentile returns the nearest-rank |p|-th percentile
+ * (0..100) of |vals| after sorting them in place; 0 when empty. */
+double sim_values_percentile(sim_values *vals, double p);
+void sim_metrics_on_sample(struct sim_world *w, const sim_event *ev);
+void sim_metrics_memory_base(struct sim_world *w);
+void sim_metrics_free(struct sim_world *w);
+/* sim_metrics_collect_node adds the dht_stats of |h|'s node to the
+ * counters of past incarnations (before it is freed). */
+void sim_metrics_collect_node(struct sim_world *w, sim_host *h);
+
+#endif /* NOINTRUDE_SIM_WORLD_INT_H */

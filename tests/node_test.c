@@ -1,0 +1,1396 @@
+/*
+ * Tests for the DHT engine as a whole: many dht_node instances in one
+ * process, joined by an in-memory network (datagrams delayed 5-25 ms in a
+ * priority queue, ties broken by sequence number) under a virtual clock
+ * and a seeded generator, so every run is the same. Nodes live at
+ * 10.x.y.1 (a distinct /16 each); no sockets. A "raw client" builds
+ * datagrams by hand (wire.h) to probe the inbound pipeline: tampered
+ * records, replays, garbage, floods.
+ *
+ * Every loop is bounded in steps and in virtual time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node.h"
+#include "util.h"
+#include "wire.h"
+
+#ifndef MAXN
+#define MAXN 256
+#endif
+#ifndef LATENCY_MIN_MS /* one-way delay, uniform in [min, min + spread] */
+#define LATENCY_MIN_MS 5
+#define LATENCY_SPREAD_MS 20
+#endif
+#define T0 (1700000000ull * DHT_SEC)
+#define DIFFICULTY 4
+#define K 8
+#define MAX_STEPS 20000000ull
+
+/* ---- the simulated network ------------------------------------------- */
+
+typedef struct pkt {
+  dht_time at;
+  uint64_t seq;
+  int to;
+  dht_addr from;
+  size_t len;
+  uint8_t *data;
+} pkt;
+
+typedef struct net net;
+
+typedef struct simnode {
+  net *w;
+  dht_node *node;
+  nc_identity ident;
+  dht_addr addr;
+  int alive;
+  dht_time deadline;
+  unsigned puts, dels; /* persistence hook calls */
+} simnode;
+
+/* Datagrams a node sends to the raw client's address are kept here. */
+#define RAW_MAX 64
+
+struct net {
+  dht_time now;
+  int n;
+  simnode nodes[MAXN];
+  pkt *heap;
+  size_t n_heap, cap_heap;
+  uint64_t seq, rng;
+  dht_config cfg;
+  uint64_t sent;
+  dht_addr raw_addr;
+  uint8_t raw_buf[RAW_MAX][DHT_MAX_DATAGRAM];
+  size_t raw_len[RAW_MAX];
+  int n_raw;
+};
+
+static uint64_t rnd(net *w) {
+  w->rng ^= w->rng >> 12;
+  w->rng ^= w->rng << 25;
+  w->rng ^= w->rng >> 27;
+  return w->rng * 2685821657736338717ull;
+}
+
+static void rnd_fill(net *w, uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(rnd(w) >> 56);
+}
+
+static void env_random(void *user, uint8_t *buf, size_t len) {
+  simnode *s = user;
+  rnd_fill(s->w, buf, len);
+}
+
+static int env_put(void *user, const uint8_t key[DHT_KEY_LEN],
+                   const uint8_t author[NC_PK_LEN], const uint8_t *rec,
+                   size_t len) {
+  simnode *s = user;
+  (void)key, (void)author, (void)rec, (void)len;
+  s->puts++;
+  return 0;
+}
+
+static int env_del(void *user, const uint8_t key[DHT_KEY_LEN],
+                   const uint8_t author[NC_PK_LEN]) {
+  simnode *s = user;
+  (void)key, (void)author;
+  s->dels++;
+  return 0;
+}
+
+static int pkt_less(const pkt *a, const pkt *b) {
+  return a->at != b->at ? a->at < b->at : a->seq < b->seq;
+}
+
+static void heap_push(net *w, pkt p) {
+  if (w->n_heap == w->cap_heap) {
+    w->cap_heap = w->cap_heap ? w->cap_heap * 2 : 1024;
+    w->heap = realloc(w->heap, w->cap_heap * sizeof *w->heap);
+    assert_non_null(w->heap);
+  }
+  size_t i = w->n_heap++;
+  w->heap[i] = p;
+  while (i > 0 && pkt_less(&w->heap[i], &w->heap[(i - 1) / 2])) {
+    pkt t = w->heap[i];
+    w->heap[i] = w->heap[(i - 1) / 2];
+    w->heap[(i - 1) / 2] = t;
+    i = (i - 1) / 2;
+  }
+}
+
+static pkt heap_pop(net *w) {
+  pkt top = w->heap[0];
+  w->heap[0] = w->heap[--w->n_heap];
+  for (size_t i = 0;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < w->n_heap && pkt_less(&w->heap[l], &w->heap[m])) m = l;
+    if (r < w->n_heap && pkt_less(&w->heap[r], &w->heap[m])) m = r;
+    if (m == i) break;
+    pkt t = w->heap[i];
+    w->heap[i] = w->heap[m];
+    w->heap[m] = t;
+    i = m;
+  }
+  return top;
+}
+
+static dht_addr node_addr(int i) {
+  dht_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = 4;
+  a.ip[0] = (uint8_t)(10 + i / 256);
+  a.ip[1] = (uint8_t)(i % 256);
+  a.ip[2] = 0;
+  a.ip[3] = 1;
+  a.port = 4000;
+  return a;
+}
+
+static int node_of(const net *w, const dht_addr *a) {
+  if (a->family != 4 || a->ip[0] < 10 || a->ip[2] != 0 || a->ip[3] != 1 ||
+      a->port != 4000)
+    return -1;
+  int i = (a->ip[0] - 10) * 256 + a->ip[1];
+  return i < w->n ? i : -1;
+}
+
+/* Moves node |i|'s outgoing datagrams into the network and refreshes its
+ * cached deadline. Call after every call into the node. */
+static void touch(net *w, int i) {
+  simnode *s = &w->nodes[i];
+  dht_addr to;
+  uint8_t buf[DHT_MAX_DATAGRAM];
+  size_t len;
+  for (int guard = 0; guard < 10000; guard++) {
+    if (!dht_node_next_datagram(s->node, &to, buf, sizeof buf, &len)) break;
+    w->sent++;
+    if (dht_addr_same(&to, &w->raw_addr)) {
+      if (w->n_raw < RAW_MAX) {
+        memcpy(w->raw_buf[w->n_raw], buf, len);
+        w->raw_len[w->n_raw++] = len;
+      }
+      continue;
+    }
+    int j = node_of(w, &to);
+    if (j < 0) continue;
+    dht_time delay =
+        (LATENCY_MIN_MS + rnd(w) % (LATENCY_SPREAD_MS + 1)) * DHT_MS;
+    pkt p = {w->now + delay, w->seq++, j, s->addr, len,
+             malloc(len)};
+    assert_non_null(p.data);
+    memcpy(p.data, buf, len);
+    heap_push(w, p);
+  }
+  s->deadline = s->alive ? dht_node_next_deadline(s->node) : DHT_TIME_NONE;
+  if (s->deadline < w->now) s->deadline = w->now;
+}
+
+static net *net_new(const dht_config *cfg, int n, uint64_t seed) {
+  net *w = calloc(1, sizeof *w);
+  assert_non_null(w);
+  w->rng = seed;
+  w->now = T0;
+  w->cfg = *cfg;
+  w->n = n;
+  memset(&w->raw_addr, 0, sizeof w->raw_addr);
+  w->raw_addr.family = 4;
+  w->raw_addr.ip[0] = 192;
+  w->raw_addr.ip[2] = 2;
+  w->raw_addr.ip[3] = 7;
+  w->raw_addr.port = 5000;
+  for (int i = 0; i < n; i++) {
+    simnode *s = &w->nodes[i];
+    uint8_t seedb[NC_SEED_LEN];
+    rnd_fill(w, seedb, sizeof seedb);
+    assert_int_equal(nc_identity_from_seed(&s->ident, seedb, DIFFICULTY, 0, 0),
+                     0);
+    dht_env env = {s, env_random, NULL, env_put, env_del};
+    s->w = w;
+    s->addr = node_addr(i);
+    s->alive = 1;
+    assert_int_equal(dht_node_new(&s->node, cfg, &env, &s->ident, w->now), 0);
+    touch(w, i);
+  }
+  return w;
+}
+
+static void net_free(net *w) {
+  for (int i = 0; i < w->n; i++) dht_node_free(w->nodes[i].node);
+  for (size_t i = 0; i < w->n_heap; i++) free(w->heap[i].data);
+  free(w->heap);
+  free(w);
+}
+
+/* One event: the earliest datagram or node deadline, if not after
+ * |until|. Returns 0 when nothing is due by then (time moves to |until|). */
+static int net_step(net *w, dht_time until) {
+  dht_time next = w->n_heap ? w->heap[0].at : DHT_TIME_NONE;
+  int who = -1;
+  for (int i = 0; i < w->n; i++)
+    if (w->nodes[i].alive && w->nodes[i].deadline < next) {
+      next = w->nodes[i].deadline;
+      who = i;
+    }
+  if (next > until) {
+    w->now = until;
+    return 0;
+  }
+  assert_true(next >= w->now); /* time never runs backward */
+  w->now = next;
+  if (who < 0) {
+    pkt p = heap_pop(w);
+    simnode *s = &w->nodes[p.to];
+    if (s->alive) {
+      dht_node_handle_datagram(s->node, w->now, &p.from, p.data, p.len);
+      touch(w, p.to);
+    }
+    free(p.data);
+    return 1;
+  }
+  dht_node_handle_expiry(w->nodes[who].node, w->now);
+  touch(w, who);
+  return 1;
+}
+
+static void net_run(net *w, dht_time duration) {
+  dht_time until = w->now + duration;
+  uint64_t steps = 0;
+  while (net_step(w, until)) assert_true(++steps < MAX_STEPS);
+}
+
+/* Runs until *flag is set or |max| of virtual time passed. */
+static void net_wait(net *w, const int *flag, dht_time max) {
+  dht_time until = w->now + max;
+  uint64_t steps = 0;
+  while (!*flag && net_step(w, until)) assert_true(++steps < MAX_STEPS);
+}
+
+static void kill_node(net *w, int i) {
+  w->nodes[i].alive = 0;
+  w->nodes[i].deadline = DHT_TIME_NONE;
+}
+
+static void test_config(dht_config *cfg, unsigned paths) {
+  dht_config_default(cfg);
+  cfg->k = K;
+  cfg->difficulty = DIFFICULTY;
+  cfg->disjoint_paths = paths;
+}
+
+/* Node 0 is the bootstrap node; the others join through it, 200 ms apart,
+ * then the network settles. */
+static net *net_joined(int n, unsigned paths, uint64_t seed) {
+  dht_config cfg;
+  test_config(&cfg, paths);
+  net *w = net_new(&cfg, n, seed);
+  for (int i = 1; i < n; i++) {
+    net_run(w, 200 * DHT_MS);
+    assert_int_equal(
+        dht_node_bootstrap(w->nodes[i].node, w->now, &w->nodes[0].addr), 0);
+    touch(w, i);
+  }
+  net_run(w, 30 * DHT_SEC);
+  return w;
+}
+
+/* ---- operation results ------------------------------------------------ */
+
+typedef struct lres {
+  int done, status;
+  size_t n;
+  dht_contact c[DHT_K_MAX];
+  dht_lookup_stats st;
+} lres;
+
+static void on_lookup(void *arg, int status, const dht_contact *c, size_t n,
+                      const dht_lookup_stats *st) {
+  lres *r = arg;
+  assert_false(r->done); /* exactly once */
+  r->done = 1;
+  r->status = status;
+  r->n = n;
+  memcpy(r->c, c, n * sizeof *c);
+  r->st = *st;
+}
+
+typedef struct gres {
+  int done, status;
+  uint8_t bytes[DHT_MAX_RECORD];
+  size_t len;
+  uint64_t seq;
+  dht_lookup_stats st;
+} gres;
+
+static void on_get(void *arg, int status, const dht_record *rec,
+                   const uint8_t *bytes, size_t len,
+                   const dht_lookup_stats *st) {
+  gres *r = arg;
+  assert_false(r->done);
+  r->done = 1;
+  r->status = status;
+  r->st = *st;
+  if (status == 0) {
+    assert_non_null(rec);
+    assert_true(len <= sizeof r->bytes);
+    memcpy(r->bytes, bytes, len);
+    r->len = len;
+    r->seq = rec->seq;
+  } else {
+    assert_null(rec);
+  }
+}
+
+typedef struct pres {
+  int done, status;
+  unsigned stored;
+  dht_lookup_stats st;
+} pres;
+
+static void on_put(void *arg, int status, unsigned stored,
+                   const dht_lookup_stats *st) {
+  pres *r = arg;
+  assert_false(r->done);
+  r->done = 1;
+  r->status = status;
+  r->stored = stored;
+  r->st = *st;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const uint8_t *sort_target;
+static int by_dist(const void *a, const void *b) {
+  return dht_id_cmp_dist(sort_target, a, b);
+}
+
+/* The true K closest node IDs to |target| among live nodes except |skip|. */
+static size_t brute_closest(const net *w, const uint8_t *target, int skip,
+                            uint8_t out[][DHT_ID_LEN]) {
+  static uint8_t all[MAXN][DHT_ID_LEN];
+  size_t n = 0;
+  for (int i = 0; i < w->n; i++)
+    if (i != skip && w->nodes[i].alive)
+      memcpy(all[n++], w->nodes[i].ident.id, DHT_ID_LEN);
+  sort_target = target;
+  qsort(all, n, DHT_ID_LEN, by_dist);
+  size_t m = n < K ? n : K;
+  memcpy(out, all, m * DHT_ID_LEN);
+  return m;
+}
+
+static size_t build_note(const nc_identity *ident, const char *name,
+                         const char *value, uint64_t now_s, uint64_t ttl,
+                         uint64_t seq, dht_record *rec, uint8_t *out) {
+  static uint8_t payload[DHT_NOTE_NAME_MAX + DHT_NOTE_VALUE_MAX + 8];
+  size_t len;
+  assert_int_equal(dht_note_build(rec, payload, sizeof payload, ident,
+                                  (const uint8_t *)name, strlen(name),
+                                  (const uint8_t *)value, strlen(value), now_s,
+                                  ttl, seq),
+                   0);
+  assert_int_equal(dht_record_encode(rec, out, DHT_MAX_RECORD, &len), 0);
+  return len;
+}
+
+static size_t holders(const net *w, const uint8_t key[DHT_KEY_LEN], int *out) {
+  size_t n = 0;
+  for (int i = 0; i < w->n; i++)
+    if (w->nodes[i].alive && dht_node_local_get(w->nodes[i].node, key, NULL,
+                                                NULL) > 0)
+      out[n++] = i;
+  return n;
+}
+
+static dht_stats stats_of(const net *w, int i) {
+  dht_stats st;
+  dht_node_stats(w->nodes[i].node, &st);
+  return st;
+}
+
+/* Runs |count| lookups of random targets from random nodes and checks
+ * each against brute force. Returns the number of exact matches of the
+ * whole K-list and accumulates hops and requests. */
+static int lookups_exact(net *w, int count, double *hops, double *queried,
+                         int *closest_found) {
+  int exact = 0;
+  *hops = *queried = 0;
+  *closest_found = 0;
+  for (int t = 0; t < count; t++) {
+    uint8_t target[DHT_ID_LEN], want[K][DHT_ID_LEN];
+    int from = (int)(rnd(w) % (uint64_t)w->n);
+    lres r;
+    memset(&r, 0, sizeof r);
+    rnd_fill(w, target, sizeof target);
+    assert_int_equal(
+        dht_node_lookup(w->nodes[from].node, w->now, target, on_lookup, &r), 0);
+    touch(w, from);
+    net_wait(w, &r.done, 60 * DHT_SEC);
+    assert_true(r.done);
+    assert_int_equal(r.status, 0);
+    size_t m = brute_closest(w, target, from, want);
+    assert_int_equal(r.n, m);
+    int same = 1;
+    for (size_t j = 0; j < m; j++)
+      same &= memcmp(r.c[j].id, want[j], DHT_ID_LEN) == 0;
+    exact += same;
+    *closest_found += memcmp(r.c[0].id, want[0], DHT_ID_LEN) == 0;
+    *hops += r.st.hops;
+    *queried += r.st.queried;
+    assert_true(r.st.responded >= m);
+    assert_true(r.st.duration > 0);
+  }
+  *hops /= count;
+  *queried /= count;
+  return exact;
+}
+
+/* ---- joining and lookups ---------------------------------------------- */
+
+static void test_bootstrap_50(void **state) {
+  (void)state;
+  net *w = net_joined(50, 1, 1);
+  size_t min = SIZE_MAX, sum = 0;
+  for (int i = 0; i < w->n; i++) {
+    dht_stats st = stats_of(w, i);
+    if (st.contacts < min) min = st.contacts;
+    sum += st.contacts;
+    /* the join was a clean run: nothing dropped on an honest network */
+    for (int d = 0; d < DHT_DROP_COUNT; d++)
+      assert_int_equal(st.dropped[d], 0);
+  }
+  print_message("bootstrap 50: contacts per node min %zu avg %.1f\n", min,
+                (double)sum / w->n);
+  assert_true(min >= K);
+  /* Nodes know their own neighbourhood: each at least half of its K
+   * closest, nearly all of them on the whole. (Not all: a full bucket
+   * keeps its old contacts, which need not be the closest.) */
+  size_t known = 0;
+  for (int i = 0; i < w->n; i++) {
+    uint8_t want[K][DHT_ID_LEN];
+    dht_contact c[MAXN];
+    size_t m = brute_closest(w, w->nodes[i].ident.id, i, want);
+    size_t n = dht_node_contacts(w->nodes[i].node, c, MAXN);
+    size_t found = 0;
+    for (size_t j = 0; j < m; j++)
+      for (size_t x = 0; x < n; x++)
+        found += memcmp(c[x].id, want[j], DHT_ID_LEN) == 0;
+    assert_true(found >= m / 2);
+    known += found;
+  }
+  print_message("bootstrap 50: %.1f%% of the K closest known\n",
+                100.0 * (double)known / (w->n * K));
+  assert_true(known >= (size_t)w->n * K * 9 / 10);
+  net_free(w);
+}
+
+/* A PROBE that goes unanswered is repeated: the bootstrap node is down
+ * for the first one and back for the second. */
+static void test_bootstrap_retry(void **state) {
+  dht_config cfg;
+  (void)state;
+  test_config(&cfg, 1);
+  net *w = net_new(&cfg, 3, 19);
+  assert_int_equal(
+      dht_node_bootstrap(w->nodes[1].node, w->now, &w->nodes[0].addr), 0);
+  touch(w, 1);
+  kill_node(w, 0);
+  net_run(w, 500 * DHT_MS);
+  assert_int_equal(stats_of(w, 1).contacts, 0);
+  w->nodes[0].alive = 1;
+  touch(w, 0);
+  net_run(w, 5 * DHT_SEC);
+  assert_int_equal(stats_of(w, 1).contacts, 1);
+  assert_int_equal(stats_of(w, 0).contacts, 1);
+  /* A bootstrap that never gets an answer gives up after three PROBEs. */
+  dht_addr nowhere = node_addr(200);
+  uint64_t sent = w->sent;
+  assert_int_equal(dht_node_bootstrap(w->nodes[2].node, w->now, &nowhere), 0);
+  touch(w, 2);
+  net_run(w, 60 * DHT_SEC);
+  assert_int_equal(w->sent - sent, DHT_BOOT_TRIES);
+  assert_int_equal(w->nodes[2].node->boot[0].sent, DHT_TIME_NONE);
+  net_free(w);
+}
+
+static void test_lookup_true_closest(void **state) {
+  double hops, queried;
+  int first;
+  (void)state;
+  net *w = net_joined(50, 1, 2);
+  int exact = lookups_exact(w, 30, &hops, &queried, &first);
+  print_message("lookup n=50 d=1: exact %d/30 hops %.2f requests %.1f\n",
+                exact, hops, queried);
+  assert_int_equal(exact, 30);
+  net_free(w);
+}
+
+/* Figures for the report at 100 and 200 nodes; every lookup must still
+ * return the true K closest. */
+static void test_lookup_larger(void **state) {
+  (void)state;
+  const int sizes[] = {100, 200};
+  for (size_t s = 0; s < 2; s++) {
+    double hops, queried;
+    int first;
+    net *w = net_joined(sizes[s], 1, 3 + s);
+    uint64_t before = w->sent;
+    int exact = lookups_exact(w, 30, &hops, &queried, &first);
+    print_message("lookup n=%d d=1: exact %d/30 hops %.2f requests %.1f "
+                  "(datagrams %.1f per lookup)\n",
+                  sizes[s], exact, hops, queried,
+                  (double)(w->sent - before) / 30);
+    assert_int_equal(exact, 30);
+    size_t mem = 0;
+    for (int i = 0; i < w->n; i++) mem += dht_node_mem(w->nodes[i].node);
+    print_message("memory n=%d: %.1f KiB per node\n", sizes[s],
+                  (double)mem / w->n / 1024);
+    net_free(w);
+  }
+}
+
+/* S/Kademlia: d = 4 disjoint paths. Lookups find the closest node and
+ * nearly all of the K closest; put and get work. */
+static void test_disjoint_paths(void **state) {
+  double hops, queried;
+  int first;
+  (void)state;
+  net *w = net_joined(50, 4, 5);
+  int exact = lookups_exact(w, 30, &hops, &queried, &first);
+  print_message("lookup n=50 d=4: exact %d/30 closest %d/30 hops %.2f "
+                "requests %.1f\n",
+                exact, first, hops, queried);
+  assert_int_equal(first, 30);
+  assert_true(exact >= 24);
+  uint8_t bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  size_t len = build_note(&w->nodes[3].ident, "d4", "paths", w->now / DHT_SEC,
+                          3600, 1, &rec, bytes);
+  pres p;
+  memset(&p, 0, sizeof p);
+  assert_int_equal(dht_node_put(w->nodes[3].node, w->now, bytes, len, on_put, &p),
+                   0);
+  touch(w, 3);
+  net_wait(w, &p.done, 60 * DHT_SEC);
+  assert_int_equal(p.status, 0);
+  assert_true(p.stored >= K / 2);
+  gres g;
+  memset(&g, 0, sizeof g);
+  assert_int_equal(dht_node_get(w->nodes[40].node, w->now, rec.key, on_get, &g),
+                   0);
+  touch(w, 40);
+  net_wait(w, &g.done, 60 * DHT_SEC);
+  assert_int_equal(g.status, 0);
+  assert_memory_equal(g.bytes, bytes, len);
+  net_free(w);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void put_and_wait(net *w, int who, const uint8_t *bytes, size_t len,
+                         pres *p) {
+  memset(p, 0, sizeof *p);
+  assert_int_equal(dht_node_put(w->nodes[who].node, w->now, bytes, len, on_put, p),
+                   0);
+  touch(w, who);
+  net_wait(w, &p->done, 60 * DHT_SEC);
+  assert_true(p->done);
+}
+
+static void get_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
+                         gres *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(dht_node_get(w->nodes[who].node, w->now, key, on_get, g), 0);
+  touch(w, who);
+  net_wait(w, &g->done, 120 * DHT_SEC);
+  assert_true(g->done);
+}
+
+static void test_put_get_and_storer_loss(void **state) {
+  uint8_t bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  pres p;
+  gres g;
+  int hold[MAXN];
+  (void)state;
+  net *w = net_joined(50, 1, 6);
+  size_t len = build_note(&w->nodes[7].ident, "hello", "world",
+                          w->now / DHT_SEC, 3600, 1, &rec, bytes);
+  put_and_wait(w, 7, bytes, len, &p);
+  assert_int_equal(p.status, 0);
+  assert_int_equal(p.stored, K);
+  assert_int_equal(stats_of(w, 7).own_records, 1);
+  assert_true(w->nodes[7].puts >= 1); /* persisted before acknowledging */
+  /* The storers are exactly the K closest nodes to the key (plus the
+   * author, who keeps its own copy). */
+  size_t nh = holders(w, rec.key, hold);
+  assert_true(nh >= K);
+  uint8_t want[K][DHT_ID_LEN];
+  brute_closest(w, rec.key, 7, want);
+  for (size_t j = 0; j < K; j++) {
+    int held = 0;
+    for (size_t h = 0; h < nh; h++)
+      held |= memcmp(w->nodes[hold[h]].ident.id, want[j], DHT_ID_LEN) == 0;
+    assert_true(held);
+  }
+  /* Get through another node that holds nothing. */
+  int reader = 0;
+  for (int i = 0; i < w->n; i++) {
+    int is_holder = 0;
+    for (size_t h = 0; h < nh; h++) is_holder |= hold[h] == i;
+    if (!is_holder && i != 7) reader = i;
+  }
+  get_and_wait(w, reader, rec.key, &g);
+  assert_int_equal(g.status, 0);
+  assert_int_equal(g.len, len);
+  assert_memory_equal(g.bytes, bytes, len);
+  print_message("get: hops %u requests %u\n", g.st.hops, g.st.queried);
+  /* Kill every storer but one (the author too). */
+  int keep = -1;
+  for (size_t h = 0; h < nh; h++) {
+    if (hold[h] == 7) continue;
+    if (keep < 0)
+      keep = hold[h];
+    else
+      kill_node(w, hold[h]);
+  }
+  kill_node(w, 7);
+  assert_true(keep >= 0);
+  assert_int_equal(holders(w, rec.key, hold), 1);
+  get_and_wait(w, reader, rec.key, &g);
+  assert_int_equal(g.status, 0);
+  assert_memory_equal(g.bytes, bytes, len);
+  print_message("get with one storer left: hops %u requests %u timeouts %u\n",
+                g.st.hops, g.st.queried, g.st.timeouts);
+  net_free(w);
+}
+
+/* A newer version replaces the old one on the storers; get returns it. */
+static void test_update_seq(void **state) {
+  uint8_t v1[DHT_MAX_RECORD], v2[DHT_MAX_RECORD];
+  dht_record r1, r2;
+  pres p;
+  gres g;
+  (void)state;
+  net *w = net_joined(30, 1, 7);
+  uint64_t now_s = w->now / DHT_SEC;
+  size_t l1 = build_note(&w->nodes[2].ident, "n", "one", now_s, 3600, 1, &r1, v1);
+  size_t l2 = build_note(&w->nodes[2].ident, "n", "two", now_s, 3600, 2, &r2, v2);
+  put_and_wait(w, 2, v1, l1, &p);
+  assert_int_equal(p.status, 0);
+  put_and_wait(w, 2, v2, l2, &p);
+  assert_int_equal(p.status, 0);
+  assert_int_equal(p.stored, K);
+  /* The old version cannot come back. */
+  assert_int_equal(dht_node_put(w->nodes[2].node, w->now, v1, l1, NULL, NULL),
+                   DHT_ERR_STALE);
+  get_and_wait(w, 20, r2.key, &g);
+  assert_int_equal(g.status, 0);
+  assert_int_equal(g.seq, 2);
+  net_free(w);
+}
+
+static void test_record_expires(void **state) {
+  uint8_t bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  pres p;
+  gres g;
+  int hold[MAXN];
+  (void)state;
+  net *w = net_joined(30, 1, 8);
+  size_t len = build_note(&w->nodes[4].ident, "short", "lived",
+                          w->now / DHT_SEC, 120, 1, &rec, bytes);
+  put_and_wait(w, 4, bytes, len, &p);
+  assert_int_equal(p.status, 0);
+  size_t nh = holders(w, rec.key, hold);
+  assert_true(nh >= K);
+  get_and_wait(w, 25, rec.key, &g);
+  assert_int_equal(g.status, 0);
+  net_run(w, 121 * DHT_SEC);
+  assert_int_equal(holders(w, rec.key, hold), 0);
+  uint64_t expired = 0;
+  unsigned dels = 0;
+  for (int i = 0; i < w->n; i++) {
+    expired += stats_of(w, i).records_expired;
+    dels += w->nodes[i].dels;
+    assert_int_equal(stats_of(w, i).records, 0);
+  }
+  assert_int_equal(expired, nh);
+  assert_int_equal(dels, nh);
+  assert_int_equal(stats_of(w, 4).own_records, 0);
+  get_and_wait(w, 25, rec.key, &g);
+  assert_int_equal(g.status, DHT_ERR_NOT_FOUND);
+  /* An expired record cannot be restored either. */
+  assert_int_equal(dht_node_restore_record(w->nodes[4].node, w->now, bytes,
+                                           len, 1),
+                   DHT_ERR_EXPIRED);
+  net_free(w);
+}
+
+/* Own records are republished; a restored record is verified again. */
+static void test_republish_and_restore(void **state) {
+  uint8_t bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  int hold[MAXN];
+  (void)state;
+  net *w = net_joined(30, 1, 9);
+  size_t len = build_note(&w->nodes[5].ident, "kept", "alive",
+                          w->now / DHT_SEC, 3 * 3600, 1, &rec, bytes);
+  /* Restore as own (no network yet): verified, not persisted again. */
+  assert_int_equal(dht_node_restore_record(w->nodes[5].node, w->now, bytes,
+                                           len, 1),
+                   0);
+  assert_int_equal(w->nodes[5].puts, 0);
+  assert_int_equal(stats_of(w, 5).own_records, 1);
+  touch(w, 5);
+  assert_int_equal(holders(w, rec.key, hold), 1);
+  /* After republish_interval (30 min) the K closest hold it. */
+  net_run(w, 31 * 60 * DHT_SEC);
+  assert_true(holders(w, rec.key, hold) >= K);
+  /* A tampered copy is refused on restore. */
+  bytes[len - 1] ^= 1;
+  assert_int_equal(dht_node_restore_record(w->nodes[6].node, w->now, bytes,
+                                           len, 0),
+                   DHT_ERR_BAD_SIGNATURE);
+  net_free(w);
+}
+
+/* ---- the raw client ------------------------------------------------------ */
+
+typedef struct raw {
+  nc_identity id;
+  uint8_t key[NC_SHARED_LEN]; /* with the victim */
+} raw;
+
+static void raw_init(net *w, raw *r, int victim) {
+  uint8_t seed[NC_SEED_LEN];
+  rnd_fill(w, seed, sizeof seed);
+  assert_int_equal(nc_identity_from_seed(&r->id, seed, DIFFICULTY, 0, 0), 0);
+  assert_int_equal(nc_peer_key(r->key, r->id.sk, r->id.pk,
+                               w->nodes[victim].ident.pk),
+                   0);
+}
+
+/* Seals |m| (stamped |ts_ms|) into |out|; returns its length. */
+static size_t raw_seal(net *w, raw *r, dht_msg *m, uint64_t ts_ms,
+                       uint8_t *out) {
+  uint8_t body[DHT_BODY_MAX], nonce[NC_AEAD_NONCE_LEN];
+  size_t blen, len;
+  m->ts_ms = ts_ms;
+  assert_int_equal(dht_msg_encode(m, body, sizeof body, &blen), 0);
+  rnd_fill(w, nonce, sizeof nonce);
+  assert_int_equal(dht_frame_seal(out, DHT_MAX_DATAGRAM, &len, r->id.pk,
+                                  r->id.nonce, nonce, r->key, body, blen),
+                   0);
+  return len;
+}
+
+static void deliver(net *w, int victim, const dht_addr *from,
+                    const uint8_t *buf, size_t len) {
+  w->n_raw = 0;
+  dht_node_handle_datagram(w->nodes[victim].node, w->now, from, buf, len);
+  touch(w, victim);
+}
+
+/* Opens the first captured datagram into |m|; returns 0 if none. */
+static int raw_reply(net *w, raw *r, dht_msg *m, uint8_t *body) {
+  dht_frame f;
+  int drop;
+  size_t blen;
+  if (w->n_raw == 0) return 0;
+  assert_int_equal(dht_frame_parse(&f, w->raw_buf[0], w->raw_len[0], &drop), 0);
+  assert_int_equal(dht_frame_open(&f, r->key, body, &blen), 0);
+  assert_int_equal(dht_msg_decode(m, body, blen), 0);
+  return 1;
+}
+
+/* Sends |m| now and returns whether a reply came (decoded into |reply|). */
+static int raw_call(net *w, raw *r, int victim, dht_msg *m, dht_msg *reply,
+                    uint8_t *body) {
+  uint8_t dg[DHT_MAX_DATAGRAM];
+  size_t len = raw_seal(w, r, m, w->now / DHT_MS, dg);
+  deliver(w, victim, &w->raw_addr, dg, len);
+  return raw_reply(w, r, reply, body);
+}
+
+static void get_token(net *w, raw *r, int victim, uint8_t tok[DHT_TOKEN_LEN]) {
+  dht_msg m, rep;
+  uint8_t body[DHT_BODY_MAX];
+  dht_msg_start(&m, DHT_MSG_FIND_NODE);
+  m.txid = 77;
+  rnd_fill(w, m.target, DHT_ID_LEN);
+  assert_int_equal(raw_call(w, r, victim, &m, &rep, body), 1);
+  assert_int_equal(rep.type, DHT_MSG_NODES);
+  assert_int_equal(rep.txid, 77);
+  assert_true(rep.n_contacts >= 1 && rep.n_contacts <= K);
+  memcpy(tok, rep.token, DHT_TOKEN_LEN);
+}
+
+static int32_t raw_store(net *w, raw *r, int victim,
+                         const uint8_t tok[DHT_TOKEN_LEN],
+                         const uint8_t *rec, size_t len, int *answered) {
+  dht_msg m, rep;
+  uint8_t body[DHT_BODY_MAX];
+  dht_msg_start(&m, DHT_MSG_STORE);
+  m.txid = 78;
+  memcpy(m.token, tok, DHT_TOKEN_LEN);
+  m.record = rec;
+  m.record_len = len;
+  *answered = raw_call(w, r, victim, &m, &rep, body);
+  if (!*answered) return 1;
+  assert_int_equal(rep.type, DHT_MSG_STORED);
+  return rep.status;
+}
+
+static void test_store_refused(void **state) {
+  raw r;
+  uint8_t tok[DHT_TOKEN_LEN], bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  int answered;
+  (void)state;
+  net *w = net_joined(20, 1, 10);
+  const int v = 5;
+  raw_init(w, &r, v);
+  get_token(w, &r, v, tok);
+  uint64_t now_s = w->now / DHT_SEC;
+  dht_stats before = stats_of(w, v);
+  /* Tampered: a value byte changed after signing. */
+  size_t len = build_note(&r.id, "evil", "payload", now_s, 600, 1, &rec, bytes);
+  bytes[len - NC_SIG_LEN - 4] ^= 0x20;
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered),
+                   DHT_ERR_BAD_SIGNATURE);
+  assert_true(answered);
+  assert_int_equal(dht_node_local_get(w->nodes[v].node, rec.key, NULL, NULL), 0);
+  /* Wrongly keyed: correctly signed, but not under H(author, name). */
+  build_note(&r.id, "evil", "payload", now_s, 600, 1, &rec, bytes);
+  rec.key[0] ^= 1;
+  dht_record_sign(&rec, &r.id);
+  assert_int_equal(dht_record_encode(&rec, bytes, sizeof bytes, &len), 0);
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered),
+                   DHT_ERR_KEY_RULE);
+  assert_int_equal(dht_node_local_get(w->nodes[v].node, rec.key, NULL, NULL), 0);
+  /* Not even msgpack. */
+  memset(bytes, 0xc1, 40);
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, 40, &answered),
+                   DHT_ERR_MALFORMED);
+  dht_stats after = stats_of(w, v);
+  assert_int_equal(after.records_refused - before.records_refused, 3);
+  assert_int_equal(after.dropped[DHT_DROP_BAD_RECORD] -
+                       before.dropped[DHT_DROP_BAD_RECORD],
+                   3);
+  assert_int_equal(after.records_accepted, before.records_accepted);
+  /* A wrong token: dropped without an answer. */
+  len = build_note(&r.id, "good", "record", now_s, 600, 2, &rec, bytes);
+  uint8_t bad[DHT_TOKEN_LEN];
+  memcpy(bad, tok, sizeof bad);
+  bad[3] ^= 1;
+  raw_store(w, &r, v, bad, bytes, len, &answered);
+  assert_false(answered);
+  assert_int_equal(stats_of(w, v).dropped[DHT_DROP_BAD_TOKEN], 1);
+  /* The same record with the right token is accepted ... */
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered), 0);
+  assert_int_equal(dht_node_local_get(w->nodes[v].node, rec.key, NULL, NULL), 1);
+  assert_int_equal(stats_of(w, v).records_accepted,
+                   before.records_accepted + 1);
+  /* ... and an older seq afterwards is stale. */
+  len = build_note(&r.id, "good", "older", now_s, 600, 1, &rec, bytes);
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered),
+                   DHT_ERR_STALE);
+  /* Tokens are bound to the address: another source cannot use it. */
+  dht_msg m;
+  uint8_t dg[DHT_MAX_DATAGRAM];
+  dht_addr elsewhere = w->raw_addr;
+  elsewhere.port = 5001;
+  len = build_note(&r.id, "good", "newer", now_s, 600, 3, &rec, bytes);
+  dht_msg_start(&m, DHT_MSG_STORE);
+  memcpy(m.token, tok, DHT_TOKEN_LEN);
+  m.record = bytes;
+  m.record_len = len;
+  size_t dlen = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
+  deliver(w, v, &elsewhere, dg, dlen);
+  assert_int_equal(stats_of(w, v).dropped[DHT_DROP_BAD_TOKEN], 2);
+  net_free(w);
+}
+
+/* A record failing verification in a VALUES reply is never returned. */
+static void test_get_refuses_bad_values(void **state) {
+  uint8_t bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  pres p;
+  gres g;
+  int hold[MAXN];
+  (void)state;
+  net *w = net_joined(30, 1, 11);
+  size_t len = build_note(&w->nodes[1].ident, "x", "y", w->now / DHT_SEC,
+                          3600, 1, &rec, bytes);
+  put_and_wait(w, 1, bytes, len, &p);
+  assert_int_equal(p.status, 0);
+  /* Corrupt the copy on every storer, behind the engine's back. */
+  size_t nh = holders(w, rec.key, hold);
+  for (size_t h = 0; h < nh; h++) {
+    dht_store *st = &w->nodes[hold[h]].node->store;
+    size_t first;
+    assert_int_equal(dht_store_range(st, rec.key, &first), 1);
+    st->recs[first]->bytes[st->recs[first]->len - 1] ^= 1;
+  }
+  int reader = 0;
+  for (int i = 0; i < w->n; i++) {
+    int is_holder = 0;
+    for (size_t h = 0; h < nh; h++) is_holder |= hold[h] == i;
+    if (!is_holder) reader = i;
+  }
+  get_and_wait(w, reader, rec.key, &g);
+  assert_int_equal(g.status, DHT_ERR_NOT_FOUND);
+  assert_true(stats_of(w, reader).records_refused >= 1);
+  net_free(w);
+}
+
+static void test_replay_and_stale(void **state) {
+  raw r;
+  dht_msg m, rep;
+  uint8_t dg[DHT_MAX_DATAGRAM], body[DHT_BODY_MAX];
+  (void)state;
+  net *w = net_joined(10, 1, 12);
+  const int v = 3;
+  raw_init(w, &r, v);
+  dht_msg_start(&m, DHT_MSG_PING);
+  m.txid = 1;
+  size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
+  deliver(w, v, &w->raw_addr, dg, len);
+  assert_int_equal(raw_reply(w, &r, &rep, body), 1);
+  assert_int_equal(rep.type, DHT_MSG_PONG);
+  assert_int_equal(rep.txid, 1);
+  /* The very same datagram again, 10 s later. */
+  net_run(w, 10 * DHT_SEC);
+  deliver(w, v, &w->raw_addr, dg, len);
+  assert_int_equal(w->n_raw, 0);
+  assert_int_equal(stats_of(w, v).dropped[DHT_DROP_REPLAY], 1);
+  /* Out of the clock-skew window (60 s) on either side. */
+  uint64_t now_ms = w->now / DHT_MS;
+  len = raw_seal(w, &r, &m, now_ms - 61000, dg);
+  deliver(w, v, &w->raw_addr, dg, len);
+  len = raw_seal(w, &r, &m, now_ms + 61000, dg);
+  deliver(w, v, &w->raw_addr, dg, len);
+  assert_int_equal(w->n_raw, 0);
+  assert_int_equal(stats_of(w, v).dropped[DHT_DROP_STALE_TIME], 2);
+  /* Inside the window it is fine. */
+  len = raw_seal(w, &r, &m, now_ms + 59000, dg);
+  deliver(w, v, &w->raw_addr, dg, len);
+  assert_int_equal(w->n_raw, 1);
+  /* The driver passes an older time: the node keeps its own clock, so a
+   * datagram stamped now is still in the window. */
+  len = raw_seal(w, &r, &m, now_ms, dg);
+  w->n_raw = 0;
+  dht_node_handle_datagram(w->nodes[v].node, w->now - 3600 * DHT_SEC,
+                           &w->raw_addr, dg, len);
+  touch(w, v);
+  assert_int_equal(w->n_raw, 1);
+  assert_int_equal(stats_of(w, v).dropped[DHT_DROP_STALE_TIME], 2);
+  net_free(w);
+}
+
+/* Finds a nonce for |pk| whose ID fails the puzzle at DIFFICULTY. */
+static uint64_t failing_nonce(const uint8_t pk[NC_PK_LEN]) {
+  uint8_t id[NC_ID_LEN];
+  for (uint64_t n = 0; n < 1000; n++) {
+    nc_node_id(id, pk, n);
+    if (nc_id_puzzle_bits(id) < DIFFICULTY) return n;
+  }
+  fail_msg("no failing nonce");
+  return 0;
+}
+
+static void test_garbage(void **state) {
+  raw r;
+  dht_msg m;
+  uint8_t dg[DHT_MAX_DATAGRAM + 8], good[DHT_MAX_DATAGRAM];
+  (void)state;
+  net *w = net_joined(10, 1, 13);
+  const int v = 2;
+  raw_init(w, &r, v);
+  dht_stats before = stats_of(w, v);
+  dht_msg_start(&m, DHT_MSG_PING);
+  size_t glen = raw_seal(w, &r, &m, w->now / DHT_MS, good);
+
+  deliver(w, v, &w->raw_addr, good, 3);
+  memset(dg, 0, sizeof dg);
+  memcpy(dg, good, glen);
+  deliver(w, v, &w->raw_addr, dg, DHT_MAX_DATAGRAM + 1);
+  memcpy(dg, "XY", 2);
+  deliver(w, v, &w->raw_addr, dg, glen);
+  memcpy(dg, good, glen);
+  dg[2] = 2;
+  deliver(w, v, &w->raw_addr, dg, glen);
+  memcpy(dg, good, glen);
+  dg[3] = 9;
+  deliver(w, v, &w->raw_addr, dg, glen);
+  /* Truncated below the sealed overhead, and truncated ciphertext. */
+  deliver(w, v, &w->raw_addr, good, 60);
+  deliver(w, v, &w->raw_addr, good, glen - 5);
+  /* A flipped ciphertext bit. */
+  memcpy(dg, good, glen);
+  dg[glen - 20] ^= 4;
+  deliver(w, v, &w->raw_addr, dg, glen);
+  /* Random bytes sealed correctly: the body does not parse. */
+  {
+    uint8_t junk[64], nonce[NC_AEAD_NONCE_LEN];
+    size_t len;
+    rnd_fill(w, junk, sizeof junk);
+    junk[0] = 0xc1; /* never valid msgpack */
+    rnd_fill(w, nonce, sizeof nonce);
+    assert_int_equal(dht_frame_seal(dg, sizeof dg, &len, r.id.pk, r.id.nonce,
+                                    nonce, r.key, junk, sizeof junk),
+                     0);
+    deliver(w, v, &w->raw_addr, dg, len);
+  }
+  /* A sender whose ID fails the puzzle: no key is ever derived. */
+  memcpy(dg, good, glen);
+  uint64_t bad_nonce = failing_nonce(r.id.pk);
+  for (int i = 0; i < 8; i++) dg[36 + i] = (uint8_t)(bad_nonce >> (8 * i));
+  deliver(w, v, &w->raw_addr, dg, glen);
+  /* Our own key as sender. */
+  memcpy(dg, good, glen);
+  memcpy(dg + 4, w->nodes[v].ident.pk, NC_PK_LEN);
+  for (int i = 0; i < 8; i++)
+    dg[36 + i] = (uint8_t)(w->nodes[v].ident.nonce >> (8 * i));
+  deliver(w, v, &w->raw_addr, dg, glen);
+  /* A source that cannot exist. */
+  dht_addr martian = w->raw_addr;
+  martian.port = 0;
+  deliver(w, v, &martian, good, glen);
+  martian = w->raw_addr;
+  martian.ip[0] = 224;
+  deliver(w, v, &martian, good, glen);
+  /* A reply to nothing we asked. */
+  {
+    dht_msg pong;
+    dht_msg_start(&pong, DHT_MSG_PONG);
+    pong.txid = 12345;
+    size_t len = raw_seal(w, &r, &pong, w->now / DHT_MS, dg);
+    deliver(w, v, &w->raw_addr, dg, len);
+  }
+  /* A probe reply nobody asked for. */
+  dht_frame_write_probe(dg, DHT_KIND_PROBE_REPLY, r.id.pk, r.id.nonce, 42);
+  deliver(w, v, &w->raw_addr, dg, DHT_PROBE_LEN);
+  assert_int_equal(w->n_raw, 0);
+
+  dht_stats st = stats_of(w, v);
+  int expect[DHT_DROP_COUNT] = {0};
+  expect[DHT_DROP_SHORT] = 2;
+  expect[DHT_DROP_OVERSIZE] = 1;
+  expect[DHT_DROP_BAD_MAGIC] = 1;
+  expect[DHT_DROP_BAD_VERSION] = 1;
+  expect[DHT_DROP_BAD_KIND] = 1;
+  expect[DHT_DROP_DECRYPT] = 2;
+  expect[DHT_DROP_MALFORMED] = 1;
+  expect[DHT_DROP_PUZZLE] = 1;
+  expect[DHT_DROP_SELF] = 1;
+  expect[DHT_DROP_MARTIAN] = 2;
+  expect[DHT_DROP_UNSOLICITED] = 2;
+  for (int d = 0; d < DHT_DROP_COUNT; d++)
+    if ((int)(st.dropped[d] - before.dropped[d]) != expect[d])
+      fail_msg("drop %s: %d, expected %d", dht_drop_reason_name(d),
+               (int)(st.dropped[d] - before.dropped[d]), expect[d]);
+  assert_int_equal(st.requests_in, before.requests_in);
+  /* The node still answers the genuine datagram. */
+  deliver(w, v, &w->raw_addr, good, glen);
+  assert_int_equal(w->n_raw, 1);
+  net_free(w);
+}
+
+/* One source floods requests: only the token bucket's depth gets through,
+ * then the refill rate; replies to our own requests still pass. */
+static void test_flood_rate_limited(void **state) {
+  raw r;
+  dht_msg m;
+  uint8_t dg[DHT_MAX_DATAGRAM];
+  (void)state;
+  net *w = net_joined(10, 1, 14);
+  const int v = 4;
+  raw_init(w, &r, v);
+  dht_stats before = stats_of(w, v);
+  int answered = 0;
+  for (int i = 0; i < 300; i++) {
+    dht_msg_start(&m, DHT_MSG_PING);
+    m.txid = (uint32_t)i;
+    size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
+    deliver(w, v, &w->raw_addr, dg, len);
+    answered += w->n_raw;
+  }
+  dht_stats st = stats_of(w, v);
+  assert_int_equal(answered, w->cfg.burst_per_ip);
+  assert_int_equal(st.requests_in - before.requests_in, w->cfg.burst_per_ip);
+  assert_int_equal(st.dropped[DHT_DROP_RATE_LIMIT] -
+                       before.dropped[DHT_DROP_RATE_LIMIT],
+                   300 - w->cfg.burst_per_ip);
+  /* Other sources are unaffected. */
+  lres lr;
+  memset(&lr, 0, sizeof lr);
+  uint8_t target[DHT_ID_LEN];
+  rnd_fill(w, target, sizeof target);
+  dht_node_lookup(w->nodes[0].node, w->now, target, on_lookup, &lr);
+  touch(w, 0);
+  net_wait(w, &lr.done, 30 * DHT_SEC);
+  assert_int_equal(lr.status, 0);
+  /* The victim pings the flooder (a hint): the PONG is a reply to its
+   * own request and passes although the bucket is empty. */
+  for (int i = 0; i < 200; i++) { /* drain whatever refilled meanwhile */
+    dht_msg_start(&m, DHT_MSG_PING);
+    size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
+    deliver(w, v, &w->raw_addr, dg, len);
+  }
+  uint64_t limited = stats_of(w, v).dropped[DHT_DROP_RATE_LIMIT];
+  w->n_raw = 0;
+  /* Forget the flooder (its PINGs had admitted it) to see the PONG admit
+   * it again. */
+  assert_int_equal(dht_rt_remove(&w->nodes[v].node->rt, r.id.id), 1);
+  assert_int_equal(dht_node_add_hint(w->nodes[v].node, w->now, r.id.pk,
+                                     r.id.nonce, &w->raw_addr),
+                   0);
+  touch(w, v);
+  dht_msg ping;
+  uint8_t body[DHT_BODY_MAX];
+  assert_int_equal(raw_reply(w, &r, &ping, body), 1);
+  assert_int_equal(ping.type, DHT_MSG_PING);
+  dht_msg pong;
+  dht_msg_start(&pong, DHT_MSG_PONG);
+  pong.txid = ping.txid;
+  size_t len = raw_seal(w, &r, &pong, w->now / DHT_MS, dg);
+  deliver(w, v, &w->raw_addr, dg, len);
+  assert_int_equal(stats_of(w, v).dropped[DHT_DROP_RATE_LIMIT], limited);
+  dht_contact c[MAXN];
+  size_t n = dht_node_contacts(w->nodes[v].node, c, MAXN);
+  int admitted = 0;
+  for (size_t i = 0; i < n; i++)
+    admitted |= memcmp(c[i].pk, r.id.pk, NC_PK_LEN) == 0;
+  assert_true(admitted);
+  /* After a second the refill rate lets requests through again. */
+  net_run(w, DHT_SEC);
+  answered = 0;
+  for (int i = 0; i < 100; i++) {
+    dht_msg_start(&m, DHT_MSG_PING);
+    len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
+    deliver(w, v, &w->raw_addr, dg, len);
+    answered += w->n_raw;
+  }
+  assert_int_equal(answered, w->cfg.rate_per_ip);
+  net_free(w);
+}
+
+/* PROBE answers are exactly as long as the PROBE (no amplification). */
+static void test_probe_no_amplification(void **state) {
+  raw r;
+  uint8_t probe[DHT_PROBE_LEN];
+  (void)state;
+  net *w = net_joined(5, 1, 15);
+  raw_init(w, &r, 1);
+  dht_frame_write_probe(probe, DHT_KIND_PROBE, r.id.pk, r.id.nonce, 0x1234);
+  deliver(w, 1, &w->raw_addr, probe, sizeof probe);
+  assert_int_equal(w->n_raw, 1);
+  assert_int_equal(w->raw_len[0], DHT_PROBE_LEN);
+  dht_frame f;
+  int drop;
+  assert_int_equal(dht_frame_parse(&f, w->raw_buf[0], w->raw_len[0], &drop), 0);
+  assert_int_equal(f.kind, DHT_KIND_PROBE_REPLY);
+  assert_int_equal(f.cookie, 0x1234);
+  assert_memory_equal(f.pk, w->nodes[1].ident.pk, NC_PK_LEN);
+  /* A probe from an identity failing the puzzle gets nothing. */
+  dht_frame_write_probe(probe, DHT_KIND_PROBE, r.id.pk, failing_nonce(r.id.pk),
+                        1);
+  deliver(w, 1, &w->raw_addr, probe, sizeof probe);
+  assert_int_equal(w->n_raw, 0);
+  net_free(w);
+}
+
+/* The outgoing queue is bounded: a driver that does not drain it loses
+ * the excess, counted as queue_full. */
+static void test_queue_full(void **state) {
+  raw r;
+  dht_msg m;
+  uint8_t dg[DHT_MAX_DATAGRAM];
+  (void)state;
+  net *w = net_joined(5, 1, 17);
+  const int v = 1;
+  raw_init(w, &r, v);
+  dht_stats before = stats_of(w, v);
+  for (int i = 0; i < DHT_OUTQ_MAX + 50; i++) {
+    dht_addr from = w->raw_addr;
+    from.ip[3] = (uint8_t)(10 + i % 200); /* spread over sources */
+    from.ip[2] = (uint8_t)(3 + i / 200);
+    dht_msg_start(&m, DHT_MSG_PING);
+    size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
+    dht_node_handle_datagram(w->nodes[v].node, w->now, &from, dg, len);
+  }
+  dht_stats st = stats_of(w, v);
+  assert_int_equal(st.dropped[DHT_DROP_QUEUE_FULL], 50);
+  assert_int_equal(st.requests_in - before.requests_in, DHT_OUTQ_MAX + 50);
+  assert_int_equal(w->nodes[v].node->outq.n, DHT_OUTQ_MAX);
+  touch(w, v);
+  assert_int_equal(w->nodes[v].node->outq.n, 0);
+  net_free(w);
+}
+
+/* Thousands of mutated copies of genuine datagrams (bit flips, cuts,
+ * splices): the node never crashes (ASan/UBSan watch), counts at most one
+ * drop per datagram, and still works afterwards. */
+static void test_mutations(void **state) {
+  raw r;
+  uint8_t seeds[6][DHT_MAX_DATAGRAM], dg[DHT_MAX_DATAGRAM];
+  size_t lens[6];
+  uint8_t tok[DHT_TOKEN_LEN];
+  (void)state;
+  net *w = net_joined(8, 1, 18);
+  const int v = 3;
+  raw_init(w, &r, v);
+  get_token(w, &r, v, tok);
+  dht_msg m;
+  dht_record rec;
+  uint8_t recb[DHT_MAX_RECORD];
+  size_t rlen = build_note(&r.id, "m", "v", w->now / DHT_SEC, 600, 1, &rec,
+                           recb);
+  const uint8_t types[] = {DHT_MSG_PING, DHT_MSG_FIND_NODE, DHT_MSG_FIND_VALUE,
+                           DHT_MSG_STORE, DHT_MSG_NODES};
+  for (int t = 0; t < 5; t++) {
+    dht_msg_start(&m, types[t]);
+    memcpy(m.token, tok, DHT_TOKEN_LEN);
+    m.record = recb;
+    m.record_len = rlen;
+    lens[t] = raw_seal(w, &r, &m, w->now / DHT_MS, seeds[t]);
+  }
+  dht_frame_write_probe(seeds[5], DHT_KIND_PROBE, r.id.pk, r.id.nonce, 9);
+  lens[5] = DHT_PROBE_LEN;
+  uint64_t sent = 0;
+  dht_stats before = stats_of(w, v);
+  for (int i = 0; i < 6000; i++) {
+    int s = (int)(rnd(w) % 6);
+    size_t len = lens[s];
+    memcpy(dg, seeds[s], len);
+    switch (rnd(w) % 4) {
+    case 0: /* flip 1..8 bits anywhere */
+      for (int b = 1 + (int)(rnd(w) % 8); b > 0; b--)
+        dg[rnd(w) % len] ^= (uint8_t)(1u << (rnd(w) % 8));
+      break;
+    case 1: /* cut */
+      len = (size_t)(rnd(w) % len);
+      break;
+    case 2: /* random tail */
+      for (size_t x = 4 + rnd(w) % (len - 4); x < len; x++)
+        dg[x] = (uint8_t)rnd(w);
+      break;
+    default: /* grow with junk */
+      while (len < DHT_MAX_DATAGRAM && rnd(w) % 8) dg[len++] = (uint8_t)rnd(w);
+    }
+    deliver(w, v, &w->raw_addr, dg, len);
+    sent++;
+    if (i % 500 == 0) net_run(w, 3 * DHT_SEC); /* let the bucket refill */
+  }
+  dht_stats st = stats_of(w, v);
+  uint64_t drops = 0;
+  for (int d = 0; d < DHT_DROP_COUNT; d++)
+    drops += st.dropped[d] - before.dropped[d];
+  assert_true(drops <= sent);
+  assert_true(st.dropped[DHT_DROP_DECRYPT] > before.dropped[DHT_DROP_DECRYPT]);
+  /* Still alive and answering. */
+  lres lr;
+  memset(&lr, 0, sizeof lr);
+  uint8_t target[DHT_ID_LEN];
+  rnd_fill(w, target, sizeof target);
+  assert_int_equal(dht_node_lookup(w->nodes[v].node, w->now, target, on_lookup,
+                                   &lr),
+                   0);
+  touch(w, v);
+  net_wait(w, &lr.done, 30 * DHT_SEC);
+  assert_int_equal(lr.status, 0);
+  net_free(w);
+}
+
+/* An idle node stays small, and idle nodes do not spin their timers. */
+static void test_idle_memory_and_timers(void **state) {
+  (void)state;
+  net *w = net_joined(100, 1, 16);
+  net_run(w, 20 * 60 * DHT_SEC); /* past the first bucket refreshes */
+  size_t mem = 0, max = 0;
+  for (int i = 0; i < w->n; i++) {
+    size_t m = dht_node_mem(w->nodes[i].node);
+    mem += m;
+    if (m > max) max = m;
+    assert_true(dht_node_next_deadline(w->nodes[i].node) > w->now);
+  }
+  print_message("idle n=100: %.1f KiB per node (max %.1f)\n",
+                (double)mem / w->n / 1024, (double)max / 1024);
+  assert_true(max < 100 * 1024);
+  /* An hour of idling costs few datagrams per node. */
+  uint64_t before = w->sent;
+  net_run(w, 3600 * DHT_SEC);
+  double per_node = (double)(w->sent - before) / w->n;
+  print_message("idle n=100: %.1f datagrams per node per hour\n", per_node);
+  assert_true(per_node < 2000);
+  net_free(w);
+}
+
+static void test_api_arguments(void **state) {
+  dht_config cfg;
+  dht_node *node = NULL;
+  nc_identity id;
+  uint8_t seed[NC_SEED_LEN] = {1};
+  (void)state;
+  test_config(&cfg, 1);
+  assert_int_equal(nc_identity_from_seed(&id, seed, DIFFICULTY, 0, 0), 0);
+  dht_env env = {NULL, env_random, NULL, NULL, NULL};
+  dht_env no_rand = {NULL, NULL, NULL, NULL, NULL};
+  assert_int_equal(dht_node_new(&node, &cfg, &no_rand, &id, T0),
+                   DHT_ERR_INVALID_ARGUMENT);
+  assert_null(node);
+  cfg.disjoint_paths = DHT_PATHS_MAX + 1;
+  assert_int_equal(dht_node_new(&node, &cfg, &env, &id, T0),
+                   DHT_ERR_INVALID_ARGUMENT);
+  test_config(&cfg, 1);
+  cfg.difficulty = 40; /* this identity does not meet it */
+  assert_int_equal(dht_node_new(&node, &cfg, &env, &id, T0), DHT_ERR_PUZZLE);
+  dht_config_default(&cfg);
+  assert_int_equal(cfg.k, 16);
+  assert_int_equal(cfg.alpha, 3);
+  assert_int_equal(cfg.disjoint_paths, 1);
+  assert_int_equal(cfg.difficulty, 16);
+  assert_int_equal(cfg.request_timeout, DHT_SEC);
+  assert_int_equal(cfg.clock_skew, 60 * DHT_SEC);
+  assert_int_equal(cfg.store_max_bytes, 64u * 1024 * 1024);
+  assert_int_equal(cfg.max_operations, 64);
+  dht_node_free(NULL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_api_arguments),
+      cmocka_unit_test(test_bootstrap_50),
+      cmocka_unit_test(test_bootstrap_retry),
+      cmocka_unit_test(test_lookup_true_closest),
+      cmocka_unit_test(test_lookup_larger),
+      cmocka_unit_test(test_disjoint_paths),
+      cmocka_unit_test(test_put_get_and_storer_loss),
+      cmocka_unit_test(test_update_seq),
+      cmocka_unit_test(test_record_expires),
+      cmocka_unit_test(test_republish_and_restore),
+      cmocka_unit_test(test_store_refused),
+      cmocka_unit_test(test_get_refuses_bad_values),
+      cmocka_unit_test(test_replay_and_stale),
+      cmocka_unit_test(test_garbage),
+      cmocka_unit_test(test_flood_rate_limited),
+      cmocka_unit_test(test_probe_no_amplification),
+      cmocka_unit_test(test_queue_full),
+      cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_idle_memory_and_timers),
+  };
+  if (nc_init() != 0) return 1;
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,26 @@
+# simulator tests (owned by whoever builds sim/)
+
+# Event queue, PRNG and virtual network: no DHT engine needed (only the
+# dht_addr type from the public header). The sources
+# are compiled here with SIM_MOCK_ASSERT so broken contracts (time running
+# backward) are caught by cmocka's expect_assert_failure.
+set(SIM_DIR ${PROJECT_SOURCE_DIR}/sim)
+ni_add_test(sim_event_test
+  SOURCES sim_event_test.c ${SIM_DIR}/errors.c ${SIM_DIR}/rng.c
+          ${SIM_DIR}/event.c ${SIM_DIR}/vnet.c
+  LIBS nointrude::crypto m
+  INCLUDES ${SIM_DIR} ${PROJECT_SOURCE_DIR}/dht/include)
+target_compile_definitions(sim_event_test PRIVATE SIM_MOCK_ASSERT)
+
+# Whole scenarios over the real engine: convergence, lookup and put/get
+# success, determinism.
+ni_add_test(sim_test
+  SOURCES sim_test.c
+  LIBS nointrude::sim
+  INCLUDES ${SIM_DIR})
+target_compile_definitions(sim_test PRIVATE
+  SIM_SCENARIO_DIR="${SIM_DIR}/scenarios"
+  SIM_BINARY="$<TARGET_FILE:nointrude-sim>"
+  SIM_TEST_OUT="${CMAKE_CURRENT_BINARY_DIR}/sim_cli_out")
+add_dependencies(sim_test nointrude-sim)
+set_tests_properties(sim_test PROPERTIES TIMEOUT 900)
