@@ -10,8 +10,8 @@
 
 const char *sim_strerror(int err) {
   switch (err) {
-#define SIM_ERR_CASE(name, value, text) \
-  case name:                            \
+#define SIM_ERR_CASE(name, value, text)                                        \
+  case name:                                                                   \
     return text;
     SIM_ERRORS(SIM_ERR_CASE)
 #undef SIM_ERR_CASE

@@ -28,13 +28,13 @@ typedef struct sim_event {
 } sim_event;
 
 typedef struct sim_queue {
-  sim_event *heap;      /* heap[0] is the earliest event */
-  size_t len, cap;      /* events held, slots allocated */
-  size_t max_pending;   /* push beyond this fails (0 = no cap) */
-  uint64_t max_events;  /* pops allowed over the queue's life (0 = none) */
-  uint64_t next_seq;    /* sequence number of the next push */
-  uint64_t now;         /* time of the last popped event, ns */
-  uint64_t popped;      /* events popped so far */
+  sim_event *heap;     /* heap[0] is the earliest event */
+  size_t len, cap;     /* events held, slots allocated */
+  size_t max_pending;  /* push beyond this fails (0 = no cap) */
+  uint64_t max_events; /* pops allowed over the queue's life (0 = none) */
+  uint64_t next_seq;   /* sequence number of the next push */
+  uint64_t now;        /* time of the last popped event, ns */
+  uint64_t popped;     /* events popped so far */
 } sim_queue;
 
 /* sim_queue_init prepares |q| with clock |start| (ns), at most

@@ -110,7 +110,7 @@ static int parse_args(options *o, int argc, char **argv) {
   return 0;
 }
 
-/* ---- Progress bar --------------------------------------------------------- */
+/* ---- Progress bar -------------------------------------------------------- */
 
 typedef struct progress {
   double started, last;
@@ -124,8 +124,8 @@ static void show_progress(void *arg, dht_time now, dht_time end,
   if (now < end && t - p->last < 0.2)
     return;
   p->last = t;
-  double frac = end > p->t0 ? (double)(now - p->t0) / (double)(end - p->t0)
-                            : 1.0;
+  double frac =
+      end > p->t0 ? (double)(now - p->t0) / (double)(end - p->t0) : 1.0;
   int filled = (int)(frac * 30);
   char bar[31];
   for (int i = 0; i < 30; i++)
@@ -291,8 +291,7 @@ static int report(const options *o, const sim_scenario *sc, sim_world *w,
     fprintf(stderr, "nointrude-sim: gnuplot failed; no PNG written\n");
   if (rv == 0) {
     print_brief(summary);
-    printf("wrote %s/summary.json, timeseries.csv and nodes.csv\n",
-           o->out_dir);
+    printf("wrote %s/summary.json, timeseries.csv and nodes.csv\n", o->out_dir);
   }
   json_decref(summary);
   return rv;
@@ -311,8 +310,8 @@ static int simulate(const options *o, const sim_scenario *sc, FILE *log) {
   prog.started = prog.last = wall_now();
   prog.t0 = SIM_EPOCH;
   fig.setup_s = prog.started - t_setup;
-  int status = sim_world_run(w, isatty(STDERR_FILENO) ? show_progress : NULL,
-                             &prog);
+  int status =
+      sim_world_run(w, isatty(STDERR_FILENO) ? show_progress : NULL, &prog);
   fig.wall_s = wall_now() - prog.started;
   fig.peak_rss_bytes = peak_rss();
   if (status != 0)

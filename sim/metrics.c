@@ -29,7 +29,7 @@
 #endif
 #endif
 
-/* ---- Value lists ----------------------------------------------------------- */
+/* ---- Value lists --------------------------------------------------------- */
 
 int sim_values_add(sim_values *vals, double v) {
   if (vals->len == vals->cap) {
@@ -83,7 +83,8 @@ static size_t sim_owned(const sim_world *w) {
   for (size_t i = 0; i < w->n_records; i++)
     bytes += w->records[i].len;
   bytes += (w->lookup_hops.cap + w->lookup_ms.cap + w->get_hops.cap +
-            w->get_ms.cap + w->put_ms.cap) * sizeof(double);
+            w->get_ms.cap + w->put_ms.cap) *
+           sizeof(double);
   return bytes;
 }
 
@@ -120,7 +121,7 @@ void sim_metrics_collect_node(sim_world *w, sim_host *h) {
   w->c.engine_lookups_failed += st.lookups_failed;
 }
 
-/* ---- The time series ------------------------------------------------------ */
+/* ---- The time series ----------------------------------------------------- */
 
 static int samples_grow(sim_world *w) {
   if (w->n_samples < w->cap_samples)

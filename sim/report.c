@@ -17,7 +17,7 @@
 
 #define J(v) ((json_int_t)(v))
 
-/* ---- Helpers -------------------------------------------------------------- */
+/* ---- Helpers ------------------------------------------------------------- */
 
 static double mean_of(const sim_values *v) {
   double sum = 0.0;
@@ -29,11 +29,11 @@ static double mean_of(const sim_values *v) {
 /* dist summarises |v| as {count, min, mean, p50, p90, p99, max}. */
 static json_t *dist(sim_values *v) {
   double mean = mean_of(v);
-  return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "count", J(v->len),
-                   "min", sim_values_percentile(v, 0), "mean", mean, "p50", sim_values_percentile(v, 50), "p90",
-                   sim_values_percentile(v, 90), "p99",
-                   sim_values_percentile(v, 99), "max",
-                   sim_values_percentile(v, 100));
+  return json_pack(
+      "{s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "count", J(v->len), "min",
+      sim_values_percentile(v, 0), "mean", mean, "p50",
+      sim_values_percentile(v, 50), "p90", sim_values_percentile(v, 90), "p99",
+      sim_values_percentile(v, 99), "max", sim_values_percentile(v, 100));
 }
 
 /* errors_json maps each nonzero failure slot to its count, keyed by the
@@ -123,7 +123,7 @@ static int gather(const sim_world *w, node_totals *t) {
   return 0;
 }
 
-/* ---- Sections ------------------------------------------------------------- */
+/* ---- Sections ------------------------------------------------------------ */
 
 static json_t *scenario_json(const sim_world *w) {
   const sim_scenario *sc = &w->sc;
@@ -131,12 +131,11 @@ static json_t *scenario_json(const sim_world *w) {
   sim_latency_format(lat, sizeof lat, &sc->latency);
   return json_pack(
       "{s:s, s:I, s:I, s:f, s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
-      "name", sc->name, "seed", J(w->seed), "nodes", J(sc->nodes),
-      "duration_s", (double)sc->duration / 1e9, "latency", lat, "jitter",
-      sc->jitter, "loss", sc->loss, "prefixes16", J(w->pool.n16),
-      "subnets24", J(w->pool.n_subnets), "k", J(sc->dht.k), "alpha",
-      J(sc->dht.alpha), "disjoint_paths", J(sc->dht.disjoint_paths),
-      "difficulty", J(sc->dht.difficulty));
+      "name", sc->name, "seed", J(w->seed), "nodes", J(sc->nodes), "duration_s",
+      (double)sc->duration / 1e9, "latency", lat, "jitter", sc->jitter, "loss",
+      sc->loss, "prefixes16", J(w->pool.n16), "subnets24", J(w->pool.n_subnets),
+      "k", J(sc->dht.k), "alpha", J(sc->dht.alpha), "disjoint_paths",
+      J(sc->dht.disjoint_paths), "difficulty", J(sc->dht.difficulty));
 }
 
 static json_t *run_json(const sim_world *w, int status) {
@@ -144,19 +143,17 @@ static json_t *run_json(const sim_world *w, int status) {
   return json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                    "status", status == 0 ? "completed" : sim_strerror(status),
                    "simulated_s", (double)(w->q.now - w->t0) / 1e9, "events",
-                   J(w->q.popped), "nodes_up", J(w->n_up), "joins",
-                   J(c->joins), "leaves", J(c->leaves), "rejoins",
-                   J(c->rejoins), "bootstrap_errors", J(c->bootstrap_errors),
-                   "timers_fired", J(c->timers_fired), "timers_stale",
-                   J(c->timers_stale));
+                   J(w->q.popped), "nodes_up", J(w->n_up), "joins", J(c->joins),
+                   "leaves", J(c->leaves), "rejoins", J(c->rejoins),
+                   "bootstrap_errors", J(c->bootstrap_errors), "timers_fired",
+                   J(c->timers_fired), "timers_stale", J(c->timers_stale));
 }
 
 static json_t *network_json(const sim_world *w) {
   const sim_vnet_stats *s = &w->net.stats;
   return json_pack("{s:I, s:I, s:I, s:I, s:I}", "datagrams", J(s->sent),
                    "bytes", J(s->bytes), "lost", J(s->lost), "undeliverable",
-                   J(s->undeliverable), "to_down_host",
-                   J(w->c.to_down_host));
+                   J(s->undeliverable), "to_down_host", J(w->c.to_down_host));
 }
 
 static json_t *lookups_json(sim_world *w) {
@@ -167,10 +164,11 @@ static json_t *lookups_json(sim_world *w) {
                    "planned", J(w->sc.lookups), "started",
                    J(c->lookups_started), "busy", J(c->lookups_busy), "ok",
                    J(c->lookups_ok), "failed", J(c->lookups_failed),
-                   "failed_by", errors_json(c->lookup_errors, &c->lookups_missed),
-                   "aborted", J(c->lookups_aborted), "pending", J(pending),
-                   "success_rate", ratio(c->lookups_ok, done), "hops",
-                   dist(&w->lookup_hops), "latency_ms", dist(&w->lookup_ms));
+                   "failed_by",
+                   errors_json(c->lookup_errors, &c->lookups_missed), "aborted",
+                   J(c->lookups_aborted), "pending", J(pending), "success_rate",
+                   ratio(c->lookups_ok, done), "hops", dist(&w->lookup_hops),
+                   "latency_ms", dist(&w->lookup_ms));
 }
 
 static json_t *records_json(sim_world *w) {
@@ -178,19 +176,18 @@ static json_t *records_json(sim_world *w) {
   uint64_t puts_done = c->puts_ok + c->puts_failed;
   uint64_t gets_done = c->gets_ok + c->gets_failed + c->gets_wrong;
   json_t *puts = json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o}", "planned",
-      J(w->sc.puts), "started", J(c->puts_started), "busy", J(c->puts_busy),
-      "ok", J(c->puts_ok), "failed", J(c->puts_failed), "aborted",
-      J(c->puts_aborted), "success_rate", ratio(c->puts_ok, puts_done),
-      "storers_mean", ratio(c->put_stored_sum, puts_done), "latency_ms",
-      dist(&w->put_ms));
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o}", "planned", J(w->sc.puts),
+      "started", J(c->puts_started), "busy", J(c->puts_busy), "ok",
+      J(c->puts_ok), "failed", J(c->puts_failed), "aborted", J(c->puts_aborted),
+      "success_rate", ratio(c->puts_ok, puts_done), "storers_mean",
+      ratio(c->put_stored_sum, puts_done), "latency_ms", dist(&w->put_ms));
   json_t *gets = json_pack(
       "{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:o, s:o}", "started",
       J(c->gets_started), "busy", J(c->gets_busy), "ok", J(c->gets_ok),
       "failed", J(c->gets_failed), "failed_by",
       errors_json(c->get_errors, NULL), "wrong", J(c->gets_wrong), "aborted",
-      J(c->gets_aborted), "success_rate", ratio(c->gets_ok, gets_done),
-      "hops", dist(&w->get_hops), "latency_ms", dist(&w->get_ms));
+      J(c->gets_aborted), "success_rate", ratio(c->gets_ok, gets_done), "hops",
+      dist(&w->get_hops), "latency_ms", dist(&w->get_ms));
   return json_pack("{s:o, s:o, s:I}", "puts", puts, "gets", gets, "lost",
                    J(c->records_lost));
 }
@@ -199,7 +196,8 @@ static json_t *dropped_json(const node_totals *t) {
   json_t *o = json_object();
   uint64_t total = 0;
   for (int i = 0; o != NULL && i < DHT_DROP_COUNT; i++) {
-    json_object_set_new(o, dht_drop_reason_name(i), json_integer(J(t->dropped[i])));
+    json_object_set_new(o, dht_drop_reason_name(i),
+                        json_integer(J(t->dropped[i])));
     total += t->dropped[i];
   }
   if (o != NULL)
@@ -216,9 +214,9 @@ static json_t *per_node_json(node_totals *t) {
 
 static json_t *routing_json(node_totals *t) {
   return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "contacts",
-                   dist(&t->contacts), "nodes_below_k",
-                   J(t->below_k), "records_stored", J(t->records),
-                   "record_bytes", J(t->record_bytes), "engine_lookups_ok",
+                   dist(&t->contacts), "nodes_below_k", J(t->below_k),
+                   "records_stored", J(t->records), "record_bytes",
+                   J(t->record_bytes), "engine_lookups_ok",
                    J(t->engine_lookups_ok), "engine_lookups_failed",
                    J(t->engine_lookups_failed));
 }
@@ -237,17 +235,15 @@ json_t *sim_report_summary(sim_world *w, int status) {
   return out;
 }
 
-/* ---- Host figures ---------------------------------------------------------- */
+/* ---- Host figures -------------------------------------------------------- */
 
 static json_t *memory_json(const sim_world *w, const sim_host_figures *fig) {
   const sim_memory *m = &w->mem;
-  size_t per_host = sizeof(sim_host) + 2 * sizeof(uint32_t) +
-                    sizeof(dht_addr) +
+  size_t per_host = sizeof(sim_host) + 2 * sizeof(uint32_t) + sizeof(dht_addr) +
                     w->net.slots * (sizeof(uint64_t) + sizeof(uint32_t)) /
                         (w->n_hosts ? w->n_hosts : 1);
-  size_t engine = m->peak > m->base + m->sim_bytes
-                      ? m->peak - m->base - m->sim_bytes
-                      : 0;
+  size_t engine =
+      m->peak > m->base + m->sim_bytes ? m->peak - m->base - m->sim_bytes : 0;
   size_t nodes = m->peak_nodes ? m->peak_nodes : 1;
   return json_pack(
       "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "method",
@@ -257,8 +253,8 @@ static json_t *memory_json(const sim_world *w, const sim_host_figures *fig) {
       "available", m->available, "nodes_at_peak", J(m->peak_nodes),
       "heap_peak_bytes", J(m->peak), "engine_bytes_per_node",
       J(m->available ? engine / nodes : 0), "sim_bytes_per_node",
-      J(per_host + m->sim_bytes / nodes), "sim_buffers_bytes",
-      J(m->sim_bytes), "peak_rss_bytes", J(fig->peak_rss_bytes));
+      J(per_host + m->sim_bytes / nodes), "sim_buffers_bytes", J(m->sim_bytes),
+      "peak_rss_bytes", J(fig->peak_rss_bytes));
 }
 
 json_t *sim_report_host(sim_world *w, const sim_host_figures *fig) {
@@ -275,21 +271,20 @@ char *sim_report_dumps(const json_t *summary) {
                     JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 }
 
-/* ---- CSV ------------------------------------------------------------------ */
+/* ---- CSV ----------------------------------------------------------------- */
 
 int sim_report_write_csv(const sim_world *w, FILE *out) {
   fprintf(out, "t_s,events,datagrams,bytes,lookups_ok,lookups_failed,"
                "gets_ok,gets_failed,nodes_up,contacts_mean,contacts_min\n");
   for (size_t i = 0; i < w->n_samples; i++) {
     const sim_sample *s = &w->samples[i];
-    fprintf(out,
-            "%.3f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%u,%.3f,%llu\n", s->t_s,
-            (unsigned long long)s->events, (unsigned long long)s->datagrams,
-            (unsigned long long)s->bytes, (unsigned long long)s->lookups_ok,
+    fprintf(out, "%.3f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%u,%.3f,%llu\n",
+            s->t_s, (unsigned long long)s->events,
+            (unsigned long long)s->datagrams, (unsigned long long)s->bytes,
+            (unsigned long long)s->lookups_ok,
             (unsigned long long)s->lookups_failed,
-            (unsigned long long)s->gets_ok,
-            (unsigned long long)s->gets_failed, s->nodes_up,
-            s->contacts_mean, (unsigned long long)s->contacts_min);
+            (unsigned long long)s->gets_ok, (unsigned long long)s->gets_failed,
+            s->nodes_up, s->contacts_mean, (unsigned long long)s->contacts_min);
   }
   return ferror(out) ? SIM_ERR_IO : 0;
 }

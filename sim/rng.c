@@ -71,9 +71,7 @@ void sim_rng_stream(sim_rng *rng, uint64_t seed, const char *name,
   fix_zero(rng);
 }
 
-static uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t sim_rng_next(sim_rng *rng) {
   uint64_t *s = rng->s;

@@ -16,7 +16,7 @@
 #include "sim.h"
 
 enum field_type {
-  F_UINT,      /* unsigned int (dht_config counts) */
+  F_UINT, /* unsigned int (dht_config counts) */
   F_U32,
   F_U64,
   F_DOUBLE,
@@ -43,8 +43,7 @@ static const field fields[] = {
     {"scenario", "name", F_NAME, SC(name), 0, 0},
     {"scenario", "seed", F_U64, SC(seed), 0, (double)UINT64_MAX},
     {"scenario", "duration", F_DURATION, SC(duration), 0.001, 30 * DAY},
-    {"scenario", "sample_interval", F_DURATION, SC(sample_interval), 0.01,
-     DAY},
+    {"scenario", "sample_interval", F_DURATION, SC(sample_interval), 0.01, DAY},
     {"scenario", "max_events", F_U64, SC(max_events), 1, 1e13},
     {"scenario", "max_pending", F_U64, SC(max_pending), 1024, 1e10},
     {"network", "nodes", F_U32, SC(nodes), 1, SIM_NODES_MAX},
@@ -72,15 +71,13 @@ static const field fields[] = {
     {"workload", "ttl", F_SECONDS, SC(ttl), 60, 7 * DAY},
     {"dht", "k", F_UINT, SC(dht.k), 1, DHT_K_MAX},
     {"dht", "alpha", F_UINT, SC(dht.alpha), 1, 16},
-    {"dht", "disjoint_paths", F_UINT, SC(dht.disjoint_paths), 1,
-     DHT_PATHS_MAX},
+    {"dht", "disjoint_paths", F_UINT, SC(dht.disjoint_paths), 1, DHT_PATHS_MAX},
     {"dht", "difficulty", F_UINT, SC(dht.difficulty), 0, SIM_DIFFICULTY_MAX},
     {"dht", "bucket_prefix_max", F_UINT, SC(dht.bucket_prefix_max), 1, 1e6},
     {"dht", "table_prefix_max", F_UINT, SC(dht.table_prefix_max), 1, 1e6},
     {"dht", "request_timeout", F_DURATION, SC(dht.request_timeout), 0.001,
      HOUR},
-    {"dht", "refresh_interval", F_DURATION, SC(dht.refresh_interval), 1,
-     DAY},
+    {"dht", "refresh_interval", F_DURATION, SC(dht.refresh_interval), 1, DAY},
     {"dht", "replicate_interval", F_DURATION, SC(dht.replicate_interval), 1,
      DAY},
     {"dht", "republish_interval", F_DURATION, SC(dht.republish_interval), 1,
@@ -125,7 +122,7 @@ int sim_parse_duration(const char *text, dht_time *out) {
   static const struct {
     const char *suffix;
     double ns;
-  } units[] = {{"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3},
+  } units[] = {{"", 1e9},     {"s", 1e9},    {"ms", 1e6},   {"us", 1e3},
                {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
   char *end;
   errno = 0;
@@ -151,8 +148,7 @@ static int parse_double(const field *f, const char *text, double *out) {
   char *end;
   errno = 0;
   double v = strtod(text, &end);
-  if (end == text || *end != '\0' || errno != 0 || !(v >= f->min) ||
-      v > f->max)
+  if (end == text || *end != '\0' || errno != 0 || !(v >= f->min) || v > f->max)
     return SIM_ERR_SCENARIO;
   *out = v;
   return 0;
@@ -363,7 +359,8 @@ int sim_scenario_check(const sim_scenario *sc, char *err, size_t cap) {
   if (sc->sample_interval == 0 || sc->duration == 0)
     return reject(err, cap, "[scenario] duration and interval must be > 0");
   if (sc->n_attacks > 0) {
-    snprintf(err, cap, "[attack %s]: no such behaviour plug-in (none exist yet)",
+    snprintf(err, cap,
+             "[attack %s]: no such behaviour plug-in (none exist yet)",
              sc->attacks[0].name);
     return SIM_ERR_SCENARIO;
   }

@@ -37,40 +37,40 @@ typedef struct sim_attack_spec {
 typedef struct sim_scenario {
   /* [scenario] */
   char name[SIM_NAME_MAX];
-  uint64_t seed;           /* default seed, --seed overrides */
-  dht_time duration;       /* simulated run time, ns */
+  uint64_t seed;            /* default seed, --seed overrides */
+  dht_time duration;        /* simulated run time, ns */
   dht_time sample_interval; /* time series row every, ns */
-  uint64_t max_events;     /* hard cap on events processed */
-  uint64_t max_pending;    /* hard cap on events queued at once */
+  uint64_t max_events;      /* hard cap on events processed */
+  uint64_t max_pending;     /* hard cap on events queued at once */
   /* [network] */
   uint32_t nodes;
-  sim_latency latency;     /* one-way base delay per link */
-  double jitter;           /* per-datagram extra, fraction of the base */
-  double loss;             /* per-datagram loss probability */
-  uint32_t prefixes;       /* distinct /16 prefixes of honest nodes */
-  uint32_t subnets;        /* /24 subnets used in each /16 */
-  uint32_t port;           /* UDP port nodes prefer */
+  sim_latency latency; /* one-way base delay per link */
+  double jitter;       /* per-datagram extra, fraction of the base */
+  double loss;         /* per-datagram loss probability */
+  uint32_t prefixes;   /* distinct /16 prefixes of honest nodes */
+  uint32_t subnets;    /* /24 subnets used in each /16 */
+  uint32_t port;       /* UDP port nodes prefer */
   /* [join] */
-  double join_rate;        /* nodes per second */
-  dht_time join_start;     /* first node starts at, ns after t0 */
-  uint32_t join_seeds;     /* first nodes acting as bootstrap seeds */
-  int join_random;         /* 1: bootstrap via any joined node */
+  double join_rate;    /* nodes per second */
+  dht_time join_start; /* first node starts at, ns after t0 */
+  uint32_t join_seeds; /* first nodes acting as bootstrap seeds */
+  int join_random;     /* 1: bootstrap via any joined node */
   /* [churn] */
   double churn_fraction;   /* share of nodes that come and go */
   dht_time churn_start;    /* churn begins at, ns after t0 */
   dht_time churn_uptime;   /* mean session, ns (exponential) */
   dht_time churn_downtime; /* mean absence, ns (exponential) */
   /* [workload] */
-  dht_time work_start;     /* workload begins at, ns after t0 */
-  uint32_t lookups;        /* lookups of live node IDs */
-  double lookup_rate;      /* per second, Poisson */
-  uint32_t puts;           /* notes put, each read back once */
-  double put_rate;         /* per second, Poisson */
-  dht_time get_delay;      /* get issued this long after a put completes */
-  uint32_t value_size;     /* bytes of each note's value */
-  uint64_t ttl;            /* seconds a note lives */
+  dht_time work_start; /* workload begins at, ns after t0 */
+  uint32_t lookups;    /* lookups of live node IDs */
+  double lookup_rate;  /* per second, Poisson */
+  uint32_t puts;       /* notes put, each read back once */
+  double put_rate;     /* per second, Poisson */
+  dht_time get_delay;  /* get issued this long after a put completes */
+  uint32_t value_size; /* bytes of each note's value */
+  uint64_t ttl;        /* seconds a note lives */
   /* [dht] */
-  dht_config dht;          /* dht_config_default() plus overrides */
+  dht_config dht; /* dht_config_default() plus overrides */
   /* [attack NAME] */
   sim_attack_spec attacks[SIM_ATTACKS_MAX];
   size_t n_attacks;

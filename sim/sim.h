@@ -9,14 +9,14 @@
 #ifndef NOINTRUDE_SIM_H
 #define NOINTRUDE_SIM_H
 
-#define SIM_ERRORS(X)                                              \
-  X(SIM_ERR_INVALID_ARGUMENT, -201, "invalid argument")            \
-  X(SIM_ERR_NOMEM, -202, "out of memory")                          \
-  X(SIM_ERR_LIMIT, -203, "event limit reached")                    \
-  X(SIM_ERR_SCENARIO, -204, "invalid scenario")                    \
-  X(SIM_ERR_IO, -205, "file error")                                \
-  X(SIM_ERR_ADDRESSES, -206, "address space exhausted")            \
-  X(SIM_ERR_NODE, -207, "a DHT node could not be created")         \
+#define SIM_ERRORS(X)                                                          \
+  X(SIM_ERR_INVALID_ARGUMENT, -201, "invalid argument")                        \
+  X(SIM_ERR_NOMEM, -202, "out of memory")                                      \
+  X(SIM_ERR_LIMIT, -203, "event limit reached")                                \
+  X(SIM_ERR_SCENARIO, -204, "invalid scenario")                                \
+  X(SIM_ERR_IO, -205, "file error")                                            \
+  X(SIM_ERR_ADDRESSES, -206, "address space exhausted")                        \
+  X(SIM_ERR_NODE, -207, "a DHT node could not be created")                     \
   X(SIM_ERR_IDENTITY, -208, "identity derivation failed")
 
 enum sim_error {
@@ -40,7 +40,7 @@ void mock_assert(const int result, const char *const expression,
 #define SIM_ASSERT(expr) mock_assert((int)(expr), #expr, __FILE__, __LINE__)
 #else
 void sim_assert_fail(const char *expr, const char *file, int line);
-#define SIM_ASSERT(expr) \
+#define SIM_ASSERT(expr)                                                       \
   ((expr) ? (void)0 : sim_assert_fail(#expr, __FILE__, __LINE__))
 #endif
 

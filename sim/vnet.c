@@ -226,8 +226,8 @@ const dht_addr *sim_vnet_addr(const sim_vnet *net, uint32_t endpoint) {
  * tries it also varies the port (several endpoints behind one address). */
 static void draw_addr(sim_vnet *net, const sim_pool *pool, int attempt,
                       dht_addr *a) {
-  uint32_t subnet = pool->subnets[sim_rng_below(&net->addr_rng,
-                                                pool->n_subnets)];
+  uint32_t subnet =
+      pool->subnets[sim_rng_below(&net->addr_rng, pool->n_subnets)];
   memset(a, 0, sizeof *a);
   a->family = 4;
   a->ip[0] = (uint8_t)(subnet >> 16);

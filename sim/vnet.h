@@ -63,17 +63,17 @@ typedef struct sim_vnet_stats {
 typedef struct sim_vnet {
   uint64_t seed;
   sim_latency latency;
-  double jitter;     /* per-datagram extra delay, fraction of the base */
-  double loss;       /* per-datagram loss probability, 0..1 */
-  uint16_t port;     /* preferred UDP port of every endpoint */
-  sim_rng rng;       /* loss and jitter draws */
-  sim_rng addr_rng;  /* address assignment */
+  double jitter;        /* per-datagram extra delay, fraction of the base */
+  double loss;          /* per-datagram loss probability, 0..1 */
+  uint16_t port;        /* preferred UDP port of every endpoint */
+  sim_rng rng;          /* loss and jitter draws */
+  sim_rng addr_rng;     /* address assignment */
   uint8_t used16[8192]; /* bitmap of /16 prefixes handed to pools */
   /* address -> endpoint: open addressing, linear probing, key 0 = free */
   uint64_t *keys;
   uint32_t *vals;
   size_t slots;
-  dht_addr *addrs;   /* endpoint -> address */
+  dht_addr *addrs; /* endpoint -> address */
   uint32_t n_endpoints, max_endpoints;
   sim_vnet_stats stats;
 } sim_vnet;

@@ -58,8 +58,7 @@ static dht_time next_arrival(sim_world *w, double rate) {
   return w->q.now + (dht_time)sim_rng_exponential(&w->work_rng, 1e9 / rate);
 }
 
-static sim_op *op_new(sim_world *w, int kind, uint32_t host,
-                      uint32_t subject) {
+static sim_op *op_new(sim_world *w, int kind, uint32_t host, uint32_t subject) {
   SIM_ASSERT(w->n_ops < w->cap_ops); /* sized for the whole workload */
   sim_op *op = &w->ops[w->n_ops++];
   op->world = w;
@@ -88,10 +87,9 @@ static double op_ms(const sim_op *op) {
 }
 
 void sim_workload_abort_host(sim_world *w, sim_host *h) {
-  static const size_t offsets[] = {
-      offsetof(sim_counters, lookups_aborted),
-      offsetof(sim_counters, puts_aborted),
-      offsetof(sim_counters, gets_aborted)};
+  static const size_t offsets[] = {offsetof(sim_counters, lookups_aborted),
+                                   offsetof(sim_counters, puts_aborted),
+                                   offsetof(sim_counters, gets_aborted)};
   for (size_t i = 0; i < w->n_ops && h->ops > 0; i++) {
     sim_op *op = &w->ops[i];
     if (!op->active || op->host != h->index)
@@ -133,8 +131,8 @@ void sim_workload_on_lookup(sim_world *w, const sim_event *ev) {
     sim_world_push(w, next_arrival(w, w->sc.lookup_rate), SIM_EV_LOOKUP, 0, 0,
                    NULL);
   uint32_t src = sim_world_pick_up(w, &w->work_rng, NO_HOST);
-  uint32_t dst = src == NO_HOST ? NO_HOST
-                                : sim_world_pick_up(w, &w->work_rng, src);
+  uint32_t dst =
+      src == NO_HOST ? NO_HOST : sim_world_pick_up(w, &w->work_rng, src);
   if (dst == NO_HOST) {
     w->c.lookups_busy++; /* fewer than two nodes up */
     return;
@@ -187,9 +185,8 @@ static int build_note(sim_world *w, sim_host *h, sim_record *r, size_t idx) {
   int n = snprintf(name, sizeof name, "sim-note-%zu", idx);
   sim_rng_fill(&w->work_rng, value, w->sc.value_size);
   if (dht_note_build(&rec, payload, sizeof payload, &h->ident,
-                     (const uint8_t *)name, (size_t)n, value,
-                     w->sc.value_size, w->q.now / DHT_SEC, w->sc.ttl,
-                     1) != 0 ||
+                     (const uint8_t *)name, (size_t)n, value, w->sc.value_size,
+                     w->q.now / DHT_SEC, w->sc.ttl, 1) != 0 ||
       dht_record_encode(&rec, enc, sizeof enc, &len) != 0)
     return SIM_ERR_SCENARIO;
   if ((r->bytes = malloc(len)) == NULL)
@@ -204,8 +201,7 @@ static int build_note(sim_world *w, sim_host *h, sim_record *r, size_t idx) {
 void sim_workload_on_put(sim_world *w, const sim_event *ev) {
   (void)ev;
   if (--w->puts_left > 0)
-    sim_world_push(w, next_arrival(w, w->sc.put_rate), SIM_EV_PUT, 0, 0,
-                   NULL);
+    sim_world_push(w, next_arrival(w, w->sc.put_rate), SIM_EV_PUT, 0, 0, NULL);
   uint32_t author = sim_world_pick_up(w, &w->work_rng, NO_HOST);
   if (author == NO_HOST) {
     w->c.puts_busy++;

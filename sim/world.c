@@ -25,8 +25,8 @@
 #include "sim.h"
 #include "world_int.h"
 
-#define DRAIN_MAX 100000      /* datagrams pulled from one node per input */
-#define PROGRESS_EVERY 1024   /* events between progress callbacks */
+#define DRAIN_MAX 100000        /* datagrams pulled from one node per input */
+#define PROGRESS_EVERY 1024     /* events between progress callbacks */
 #define IDENTITY_TRIES_SHIFT 12 /* give up after 2^(difficulty + 12) */
 #define NO_HOST UINT32_MAX
 
@@ -44,11 +44,11 @@ static void host_log(void *user, int level, const char *line) {
   sim_host *h = user;
   sim_world *w = h->world;
   const char *name = level >= 0 && level < 4 ? names[level] : "?";
-  fprintf(w->log, "%.6f node=%u %s %s\n",
-          (double)(w->q.now - w->t0) / 1e9, h->index, name, line);
+  fprintf(w->log, "%.6f node=%u %s %s\n", (double)(w->q.now - w->t0) / 1e9,
+          h->index, name, line);
 }
 
-/* ---- Hosts that are up ---------------------------------------------------- */
+/* ---- Hosts that are up --------------------------------------------------- */
 
 static void up_add(sim_world *w, uint32_t i) {
   w->up_pos[i] = w->n_up;
@@ -76,11 +76,12 @@ uint32_t sim_world_pick_up(sim_world *w, sim_rng *rng, uint32_t exclude) {
 
 /* ---- Events ------------------------------------------------------------- */
 
-void sim_world_push(sim_world *w, dht_time t, uint16_t kind, uint32_t node,
-                    uint64_t aux, void *ptr) {
+int sim_world_push(sim_world *w, dht_time t, uint16_t kind, uint32_t node,
+                   uint64_t aux, void *ptr) {
   int rv = sim_queue_push(&w->q, t, kind, node, aux, ptr);
   if (rv != 0 && w->error == 0)
     w->error = rv;
+  return rv;
 }
 
 static sim_packet *packet_get(sim_world *w) {
@@ -100,7 +101,7 @@ static void packet_put(sim_world *w, sim_packet *p) {
   w->free_packets = p;
 }
 
-/* ---- Network glue ----------------------------------------------------------- */
+/* ---- Network glue -------------------------------------------------------- */
 
 /* route hands |p| (from host |h|, addressed to |to|) to the network. */
 static void route(sim_world *w, sim_host *h, const dht_addr *to,
@@ -120,9 +121,8 @@ static void route(sim_world *w, sim_host *h, const dht_addr *to,
     return;
   }
   p->src = h->index;
-  sim_world_push(w, w->q.now + delay, SIM_EV_DATAGRAM, dst, 0, p);
-  if (w->error != 0)
-    packet_put(w, p);
+  if (sim_world_push(w, w->q.now + delay, SIM_EV_DATAGRAM, dst, 0, p) != 0)
+    packet_put(w, p); /* not queued: still ours */
 }
 
 /* arm keeps exactly one valid timer event per host, for its deadline. */
@@ -147,8 +147,7 @@ void sim_world_service(sim_world *w, sim_host *h) {
       w->error = SIM_ERR_NOMEM;
       return;
     }
-    if (!dht_node_next_datagram(h->node, &to, p->data, sizeof p->data,
-                                &len)) {
+    if (!dht_node_next_datagram(h->node, &to, p->data, sizeof p->data, &len)) {
       packet_put(w, p);
       break;
     }
@@ -160,7 +159,7 @@ void sim_world_service(sim_world *w, sim_host *h) {
     arm(w, h);
 }
 
-/* ---- Host life cycle ------------------------------------------------------ */
+/* ---- Host life cycle ----------------------------------------------------- */
 
 static void put_le64(uint8_t out[8], uint64_t v) {
   for (int i = 0; i < 8; i++)
@@ -259,15 +258,16 @@ static void host_down(sim_world *w, sim_host *h) {
   up_remove(w, h->index);
 }
 
-/* ---- Event handlers ----------------------------------------------------------- */
+/* ---- Event handlers ------------------------------------------------------ */
 
 static void on_join(sim_world *w, const sim_event *ev) {
   sim_host *h = &w->hosts[ev->node];
   uint32_t next = ev->node + 1;
 
   if (next < w->n_hosts) /* joins form a chain: one pending at a time */
-    sim_world_push(w, w->t0 + w->sc.join_start +
-                          (dht_time)((double)next / w->sc.join_rate * 1e9),
+    sim_world_push(w,
+                   w->t0 + w->sc.join_start +
+                       (dht_time)((double)next / w->sc.join_rate * 1e9),
                    SIM_EV_JOIN, next, 0, NULL);
   int rv = derive_identity(w, h);
   if (rv != 0) {
@@ -339,7 +339,7 @@ static const event_handler handlers[SIM_EV_COUNT] = {
     [SIM_EV_SAMPLE] = sim_metrics_on_sample,
 };
 
-/* ---- The world ------------------------------------------------------------- */
+/* ---- The world ----------------------------------------------------------- */
 
 /* auto_prefixes spreads honest nodes over about one /16 per two nodes
  * (residential users rarely share a /24), at least 16 and at most 30,000

@@ -47,10 +47,10 @@ typedef struct sim_traffic {
 
 typedef struct sim_host {
   struct sim_world *world;
-  dht_node *node;     /* NULL unless state == SIM_HOST_UP */
-  sim_rng rng;        /* the node's dht_env random stream */
-  nc_identity ident;  /* derived from the seed when first started */
-  dht_addr addr;      /* fixed for the host's life, endpoint == index */
+  dht_node *node;    /* NULL unless state == SIM_HOST_UP */
+  sim_rng rng;       /* the node's dht_env random stream */
+  nc_identity ident; /* derived from the seed when first started */
+  dht_addr addr;     /* fixed for the host's life, endpoint == index */
   uint32_t index;
   uint32_t ops;       /* workload operations in flight from this node */
   uint8_t state;      /* enum sim_host_state */
@@ -90,14 +90,14 @@ typedef struct sim_values {
 
 /* One time series row; counts are per interval unless said otherwise. */
 typedef struct sim_sample {
-  double t_s;             /* seconds since the start */
+  double t_s; /* seconds since the start */
   uint64_t events;
-  uint64_t datagrams;     /* handed to the network */
+  uint64_t datagrams; /* handed to the network */
   uint64_t bytes;
   uint64_t lookups_ok, lookups_failed;
   uint64_t gets_ok, gets_failed;
-  uint32_t nodes_up;      /* at the sample time */
-  double contacts_mean;   /* over nodes up */
+  uint32_t nodes_up;    /* at the sample time */
+  double contacts_mean; /* over nodes up */
   uint64_t contacts_min;
 } sim_sample;
 
@@ -126,28 +126,28 @@ typedef struct sim_counters {
 
 /* Memory figures (not deterministic: kept out of the compared summary). */
 typedef struct sim_memory {
-  int available;       /* 0 under AddressSanitizer (mallinfo2 is blind) */
-  size_t base;         /* heap in use before the first node */
-  size_t peak;         /* highest heap in use seen at a sample */
-  size_t peak_nodes;   /* nodes up at that sample */
-  size_t sim_bytes;    /* simulator-owned bytes at that sample */
+  int available;     /* 0 under AddressSanitizer (mallinfo2 is blind) */
+  size_t base;       /* heap in use before the first node */
+  size_t peak;       /* highest heap in use seen at a sample */
+  size_t peak_nodes; /* nodes up at that sample */
+  size_t sim_bytes;  /* simulator-owned bytes at that sample */
 } sim_memory;
 
 struct sim_world {
   sim_scenario sc;
   uint64_t seed;
-  dht_time t0, end;  /* ns since the Unix epoch */
+  dht_time t0, end; /* ns since the Unix epoch */
   sim_queue q;
   sim_vnet net;
-  sim_pool pool;     /* honest nodes' prefixes */
+  sim_pool pool; /* honest nodes' prefixes */
   sim_host *hosts;
   uint32_t n_hosts;
-  uint32_t *up;      /* indices of hosts up, any order */
-  uint32_t *up_pos;  /* host -> position in up, UINT32_MAX if not up */
+  uint32_t *up;     /* indices of hosts up, any order */
+  uint32_t *up_pos; /* host -> position in up, UINT32_MAX if not up */
   uint32_t n_up;
   sim_rng join_rng, work_rng, churn_rng;
   sim_packet *free_packets;
-  size_t packets;    /* allocated, free or in flight */
+  size_t packets; /* allocated, free or in flight */
   sim_op *ops;
   size_t n_ops, cap_ops;
   sim_record *records;
@@ -156,11 +156,11 @@ struct sim_world {
   sim_values lookup_hops, lookup_ms, get_hops, get_ms, put_ms;
   sim_sample *samples;
   size_t n_samples, cap_samples;
-  sim_sample last;   /* cumulative values at the previous sample */
+  sim_sample last; /* cumulative values at the previous sample */
   sim_counters c;
   sim_memory mem;
   FILE *log;
-  int error;         /* first fatal error inside a handler */
+  int error; /* first fatal error inside a handler */
 };
 
 /* sim_world_service drains every datagram |h|'s node queued onto the
@@ -169,31 +169,50 @@ void sim_world_service(struct sim_world *w, sim_host *h);
 
 /* sim_world_pick_up returns a uniformly chosen host that is up other than
  * |exclude| (UINT32_MAX excludes none), or UINT32_MAX if there is none. */
-uint32_t sim_world_pick_up(struct sim_world *w, sim_rng *rng,
-                           uint32_t exclude);
+uint32_t sim_world_pick_up(struct sim_world *w, sim_rng *rng, uint32_t exclude);
 
-/* sim_world_push schedules an event and records a failure in w->error. */
-void sim_world_push(struct sim_world *w, dht_time t, uint16_t kind,
-                    uint32_t node, uint64_t aux, void *ptr);
+/* sim_world_push schedules an event (see sim_queue_push) and records a
+ * failure in w->error, which stops the run. Returns 0, SIM_ERR_LIMIT or
+ * SIM_ERR_NOMEM. */
+int sim_world_push(struct sim_world *w, dht_time t, uint16_t kind,
+                   uint32_t node, uint64_t aux, void *ptr);
 
-/* Workload (workload.c). */
+/* ---- Workload (workload.c) ---- */
+
+/* sim_workload_init allocates the operation slots and records of the
+ * scenario's workload and queues its first lookup and put events.
+ * Returns 0, SIM_ERR_NOMEM or SIM_ERR_LIMIT. */
 int sim_workload_init(struct sim_world *w);
+/* sim_workload_free releases the workload's slots and record copies. */
 void sim_workload_free(struct sim_world *w);
+/* sim_workload_on_lookup starts one lookup and queues the next (event
+ * handler for SIM_EV_LOOKUP). */
 void sim_workload_on_lookup(struct sim_world *w, const sim_event *ev);
+/* sim_workload_on_put builds, signs and puts one note and queues the next
+ * (SIM_EV_PUT). */
 void sim_workload_on_put(struct sim_world *w, const sim_event *ev);
+/* sim_workload_on_get reads back record ev->aux from a random node other
+ * than its author (SIM_EV_GET). */
 void sim_workload_on_get(struct sim_world *w, const sim_event *ev);
 /* sim_workload_abort_host counts |h|'s in-flight operations as aborted
  * (its node is about to be freed and will never call back). */
 void sim_workload_abort_host(struct sim_world *w, sim_host *h);
 
-/* Metrics (metrics.c). */
+/* ---- Metrics (metrics.c) ---- */
+
+/* sim_values_add appends |v| to |vals|. Returns 0 or SIM_ERR_NOMEM. */
 int sim_values_add(sim_values *vals, double v);
+/* sim_values_free releases |vals| and empties it. */
 void sim_values_free(sim_values *vals);
 /* sim_values_percentile returns the nearest-rank |p|-th percentile
  * (0..100) of |vals| after sorting them in place; 0 when empty. */
 double sim_values_percentile(sim_values *vals, double p);
+/* sim_metrics_on_sample appends one time series row, samples the heap
+ * and queues the next sample (SIM_EV_SAMPLE). */
 void sim_metrics_on_sample(struct sim_world *w, const sim_event *ev);
+/* sim_metrics_memory_base records the heap in use before any node runs. */
 void sim_metrics_memory_base(struct sim_world *w);
+/* sim_metrics_free releases value lists and the time series. */
 void sim_metrics_free(struct sim_world *w);
 /* sim_metrics_collect_node adds the dht_stats of |h|'s node to the
  * counters of past incarnations (before it is freed). */

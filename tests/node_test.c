@@ -512,6 +512,24 @@ static void test_bootstrap_retry(void **state) {
   net_run(w, 5 * DHT_SEC);
   assert_int_equal(stats_of(w, 1).contacts, 1);
   assert_int_equal(stats_of(w, 0).contacts, 1);
+  /* Loss of the PING (or PONG) that follows the PROBE_REPLY: the node
+   * starts over. Node 0 answers PROBEs, but its first PONG is lost. */
+  {
+    net *x = net_new(&cfg, 2, 20);
+    assert_int_equal(
+        dht_node_bootstrap(x->nodes[1].node, x->now, &x->nodes[0].addr), 0);
+    touch(x, 1);
+    /* Deliver until node 0 has sent its PONG, then drop it. */
+    for (int guard = 0; guard < 100 && stats_of(x, 0).requests_in < 2;
+         guard++)
+      net_step(x, x->now + DHT_SEC);
+    assert_int_equal(stats_of(x, 0).requests_in, 2); /* PROBE, PING */
+    assert_int_equal(x->n_heap, 1);
+    free(heap_pop(x).data);
+    net_run(x, 10 * DHT_SEC);
+    assert_int_equal(stats_of(x, 1).contacts, 1);
+    net_free(x);
+  }
   /* A bootstrap that never gets an answer gives up after three PROBEs. */
   dht_addr nowhere = node_addr(200);
   uint64_t sent = w->sent;

@@ -162,17 +162,17 @@ static void test_scenario_refusals(void **state) {
                    SIM_ERR_SCENARIO);
   assert_int_equal(parse("[network]\nloss = 1.5\n", &sc, err, sizeof err),
                    SIM_ERR_SCENARIO);
-  assert_int_equal(parse("[scenario]\nduration = 3 weeks\n", &sc, err,
-                         sizeof err),
-                   SIM_ERR_SCENARIO);
+  assert_int_equal(
+      parse("[scenario]\nduration = 3 weeks\n", &sc, err, sizeof err),
+      SIM_ERR_SCENARIO);
   assert_int_equal(parse("[bogus]\nx = 1\n", &sc, err, sizeof err),
                    SIM_ERR_SCENARIO);
   assert_int_equal(parse("[join]\nseeds = 500\n", &sc, err, sizeof err),
                    SIM_ERR_SCENARIO);
   /* attack sections parse, but no plug-in exists yet: refused by name */
-  assert_int_equal(parse("[attack sybil]\nfraction = 0.2\n", &sc, err,
-                         sizeof err),
-                   SIM_ERR_SCENARIO);
+  assert_int_equal(
+      parse("[attack sybil]\nfraction = 0.2\n", &sc, err, sizeof err),
+      SIM_ERR_SCENARIO);
   assert_int_equal(sc.n_attacks, 1);
   assert_string_equal(sc.attacks[0].keys[0], "fraction");
   assert_non_null(strstr(err, "sybil"));
@@ -192,15 +192,14 @@ static json_t *load_json(const char *path) {
 
 /* The binary honours --nodes and --seed and writes both output files. */
 static void test_cli_run(void **state) {
-  char *argv[] = {SIM_BINARY, "run",   SMALL,          "--nodes",
-                  "40",       "--seed", "5",            "--out",
+  char *argv[] = {SIM_BINARY,   "run",       SMALL, "--nodes",
+                  "40",         "--seed",    "5",   "--out",
                   SIM_TEST_OUT, "--no-plot", NULL};
   pid_t pid;
   int status;
   remove(SIM_TEST_OUT "/summary.json");
   remove(SIM_TEST_OUT "/timeseries.csv");
-  assert_int_equal(posix_spawn(&pid, SIM_BINARY, NULL, NULL, argv, environ),
-                   0);
+  assert_int_equal(posix_spawn(&pid, SIM_BINARY, NULL, NULL, argv, environ), 0);
   assert_int_equal(waitpid(pid, &status, 0), pid);
   assert_true(WIFEXITED(status));
   assert_int_equal(WEXITSTATUS(status), 0);
@@ -227,10 +226,9 @@ int main(void) {
       cmocka_unit_test(test_scenario_refusals),
       cmocka_unit_test_setup_teardown(test_small_honest, hold_setup,
                                       hold_teardown),
-      cmocka_unit_test_setup_teardown(test_same_seed_same_summary,
-                                      hold_setup, hold_teardown),
-      cmocka_unit_test_setup_teardown(test_cli_run, hold_setup,
+      cmocka_unit_test_setup_teardown(test_same_seed_same_summary, hold_setup,
                                       hold_teardown),
+      cmocka_unit_test_setup_teardown(test_cli_run, hold_setup, hold_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

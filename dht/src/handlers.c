@@ -129,7 +129,8 @@ static int on_probe_reply(dht_node *node, dht_rx *rx) {
   if (rx->took_token) dht_rl_refund(&node->rl, rx->from);
   dht_msg m;
   dht_msg_start(&m, DHT_MSG_PING);
-  int rv = dht_rpc_send(node, &rx->peer, &m, DHT_PEND_BOOT, 0, NULL);
+  /* The request's op field carries the round, for a retry on timeout. */
+  int rv = dht_rpc_send(node, &rx->peer, &m, DHT_PEND_BOOT, b->rounds, NULL);
   if (rv == DHT_ERR_PUZZLE) return DHT_DROP_PUZZLE;
   if (rv == DHT_ERR_INVALID_ARGUMENT) return DHT_DROP_BAD_KEY;
   return -1;

@@ -57,6 +57,8 @@ static void tm_timeouts(dht_node *node, dht_time now) {
     dht_rt_failed(&node->rt, p.id);
     if (p.kind == DHT_PEND_LOOKUP || p.kind == DHT_PEND_STORE)
       dht_ops_timeout(node, &p);
+    if (p.kind == DHT_PEND_BOOT && p.op + 1 < DHT_BOOT_TRIES)
+      dht_node_boot_start(node, &p.addr, p.op + 1);
     free(p.ctx);
   }
 }

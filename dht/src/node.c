@@ -241,12 +241,14 @@ int dht_node_send_probe(dht_node *node, dht_boot *b) {
   return dht_outq_push(node, &b->addr, probe, sizeof probe);
 }
 
-/* The PROBE is repeated (same cookie) up to DHT_BOOT_TRIES times, one
- * request_timeout apart, until a PROBE_REPLY comes (maint.c). */
-int dht_node_bootstrap(dht_node *node, dht_time now, const dht_addr *addr) {
+/* A bootstrap is at most DHT_BOOT_TRIES rounds. In each round the PROBE
+ * is repeated (same cookie) up to DHT_BOOT_TRIES times, one
+ * request_timeout apart, until a PROBE_REPLY comes (maint.c); then a PING
+ * goes to the key it announced, and if that PING times out the next round
+ * starts (maint.c). */
+int dht_node_boot_start(dht_node *node, const dht_addr *addr,
+                        unsigned rounds) {
   dht_boot *slot = NULL;
-  if (!node || !addr_usable(addr)) return DHT_ERR_INVALID_ARGUMENT;
-  dht_node_clock(node, now);
   for (size_t i = 0; i < DHT_BOOT_MAX && !slot; i++)
     if (node->boot[i].sent == DHT_TIME_NONE) slot = &node->boot[i];
   if (!slot) return DHT_ERR_BUSY;
@@ -256,11 +258,18 @@ int dht_node_bootstrap(dht_node *node, dht_time now, const dht_addr *addr) {
   for (int i = 0; i < 8; i++) slot->cookie |= (uint64_t)c[i] << (8 * i);
   slot->addr = *addr;
   slot->tries = 0;
+  slot->rounds = rounds;
   if (dht_node_send_probe(node, slot) < 0) {
     slot->sent = DHT_TIME_NONE;
     return DHT_ERR_BUSY;
   }
   return 0;
+}
+
+int dht_node_bootstrap(dht_node *node, dht_time now, const dht_addr *addr) {
+  if (!node || !addr_usable(addr)) return DHT_ERR_INVALID_ARGUMENT;
+  dht_node_clock(node, now);
+  return dht_node_boot_start(node, addr, 0);
 }
 
 int dht_node_add_hint(dht_node *node, dht_time now, const uint8_t pk[NC_PK_LEN],

@@ -30,7 +30,8 @@
 #define DHT_PENDING_MAX 4096    /* outstanding requests */
 #define DHT_KEYCACHE_MAX 128    /* pair keys of peers not in the table */
 #define DHT_BOOT_MAX 8          /* bootstrap probes in flight */
-#define DHT_BOOT_TRIES 3        /* PROBEs sent per bootstrap (UDP loss) */
+#define DHT_BOOT_TRIES 3        /* PROBEs per round, and rounds (PROBE ..
+                                   PING) per bootstrap, against UDP loss */
 #define DHT_INTERNAL_OPS 16     /* joins, refreshes, republishes at once */
 #define DHT_EXPIRE_BATCH 1024   /* records deleted per timer run */
 #define DHT_REPLICATE_BATCH 8   /* records pushed per replication tick */
@@ -103,7 +104,7 @@ typedef struct dht_pending {
   dht_addr addr;
   dht_time sent;          /* ns */
   dht_repl_ctx *ctx;      /* DHT_PEND_REPL_FIND only, owned */
-  uint32_t op;            /* operation id, 0 = none */
+  uint32_t op;            /* operation id, 0 = none; DHT_PEND_BOOT: round */
   uint8_t kind;           /* dht_pend_kind */
   uint8_t type;           /* request message type */
   uint8_t live;           /* 0 once answered or timed out */
@@ -163,13 +164,19 @@ typedef struct dht_op {
 typedef struct dht_boot {
   dht_addr addr;
   uint64_t cookie;
-  dht_time sent;  /* last PROBE; DHT_TIME_NONE = free slot */
-  unsigned tries; /* PROBEs sent so far */
+  dht_time sent;   /* last PROBE; DHT_TIME_NONE = free slot */
+  unsigned tries;  /* PROBEs sent in this round */
+  unsigned rounds; /* earlier rounds whose PING went unanswered */
 } dht_boot;
 
 /* dht_node_send_probe (re)sends bootstrap slot |b|'s PROBE. Returns 0 or
  * DHT_ERR_BUSY (outgoing queue full). */
 int dht_node_send_probe(dht_node *node, dht_boot *b);
+
+/* dht_node_boot_start starts bootstrap round |rounds| (0 = the first)
+ * towards |addr|. Returns 0 or DHT_ERR_BUSY. */
+int dht_node_boot_start(dht_node *node, const dht_addr *addr,
+                        unsigned rounds);
 
 struct dht_node {
   dht_config cfg;

@@ -176,9 +176,11 @@ char *node_iso_time(char out[NODE_ISO_TIME_LEN], uint64_t unix_ms) {
     snprintf(out, NODE_ISO_TIME_LEN, "?");
     return out;
   }
-  snprintf(out, NODE_ISO_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-           tm.tm_sec, (unsigned)(unix_ms % 1000));
+  /* strftime bounds the date part itself; the year may exceed 4 digits
+   * for absurd inputs, in which case the text is cut, never overrun. */
+  size_t n = strftime(out, NODE_ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, NODE_ISO_TIME_LEN - n, ".%03uZ",
+           (unsigned)(unix_ms % 1000));
   return out;
 }
 
