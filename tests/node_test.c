@@ -56,6 +56,8 @@ typedef struct simnode {
   int alive;
   dht_time deadline;
   unsigned puts, dels; /* persistence hook calls */
+  int fail_puts;       /* make store_put fail */
+  unsigned warnings;   /* log lines at DHT_LOG_WARN or worse */
 } simnode;
 
 /* Datagrams a node sends to the raw client's address are kept here. */
@@ -97,8 +99,15 @@ static int env_put(void *user, const uint8_t key[DHT_KEY_LEN],
                    size_t len) {
   simnode *s = user;
   (void)key, (void)author, (void)rec, (void)len;
+  if (s->fail_puts) return -1;
   s->puts++;
   return 0;
+}
+
+static void env_log(void *user, int level, const char *line) {
+  simnode *s = user;
+  assert_non_null(line);
+  if (level <= DHT_LOG_WARN) s->warnings++;
 }
 
 static int env_del(void *user, const uint8_t key[DHT_KEY_LEN],
@@ -215,7 +224,7 @@ static net *net_new(const dht_config *cfg, int n, uint64_t seed) {
     rnd_fill(w, seedb, sizeof seedb);
     assert_int_equal(nc_identity_from_seed(&s->ident, seedb, DIFFICULTY, 0, 0),
                      0);
-    dht_env env = {s, env_random, NULL, env_put, env_del};
+    dht_env env = {s, env_random, env_log, env_put, env_del};
     s->w = w;
     s->addr = node_addr(i);
     s->alive = 1;
@@ -538,6 +547,7 @@ static void test_bootstrap_retry(void **state) {
   net_run(w, 60 * DHT_SEC);
   assert_int_equal(w->sent - sent, DHT_BOOT_TRIES);
   assert_int_equal(w->nodes[2].node->boot[0].sent, DHT_TIME_NONE);
+  assert_int_equal(w->nodes[2].warnings, 1); /* "no answer" */
   net_free(w);
 }
 
@@ -715,6 +725,56 @@ static void test_update_seq(void **state) {
   get_and_wait(w, 20, r2.key, &g);
   assert_int_equal(g.status, 0);
   assert_int_equal(g.seq, 2);
+  net_free(w);
+}
+
+/* Replication: storers push records to the k closest nodes they know.
+ * The author is gone and half of the storers lost their copy; within two
+ * replication intervals every one of the K closest holds it again. */
+static void test_replication(void **state) {
+  dht_config cfg;
+  uint8_t bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  pres p;
+  int hold[MAXN];
+  (void)state;
+  test_config(&cfg, 1);
+  cfg.replicate_interval = 10 * 60 * DHT_SEC;
+  net *w = net_new(&cfg, 30, 22);
+  for (int i = 1; i < w->n; i++) {
+    net_run(w, 200 * DHT_MS);
+    dht_node_bootstrap(w->nodes[i].node, w->now, &w->nodes[0].addr);
+    touch(w, i);
+  }
+  net_run(w, 30 * DHT_SEC);
+  size_t len = build_note(&w->nodes[9].ident, "rep", "licated",
+                          w->now / DHT_SEC, 3 * 3600, 1, &rec, bytes);
+  put_and_wait(w, 9, bytes, len, &p);
+  assert_int_equal(p.status, 0);
+  kill_node(w, 9);
+  size_t nh = holders(w, rec.key, hold);
+  assert_int_equal(nh, K);
+  for (size_t h = 0; h < nh; h += 2) {
+    dht_store *st = &w->nodes[hold[h]].node->store;
+    size_t first;
+    assert_int_equal(dht_store_range(st, rec.key, &first), 1);
+    dht_store_remove_at(st, first);
+  }
+  assert_int_equal(holders(w, rec.key, hold), K / 2);
+  net_run(w, 2 * cfg.replicate_interval + 60 * DHT_SEC);
+  /* Each storer pushes to the K closest it knows, so a few nodes just
+   * outside the true K closest may get a copy too. */
+  nh = holders(w, rec.key, hold);
+  print_message("replication: %zu holders\n", nh);
+  assert_true(nh >= K && nh <= 2 * K);
+  uint8_t want[K][DHT_ID_LEN];
+  brute_closest(w, rec.key, -1, want);
+  for (size_t j = 0; j < K; j++) {
+    int held = 0;
+    for (size_t h = 0; h < nh; h++)
+      held |= memcmp(w->nodes[hold[h]].ident.id, want[j], DHT_ID_LEN) == 0;
+    assert_true(held);
+  }
   net_free(w);
 }
 
@@ -937,6 +997,39 @@ static void test_store_refused(void **state) {
   size_t dlen = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
   deliver(w, v, &elsewhere, dg, dlen);
   assert_int_equal(stats_of(w, v).dropped[DHT_DROP_BAD_TOKEN], 2);
+  net_free(w);
+}
+
+/* A failing persistence hook refuses the record: nothing is acknowledged
+ * that was not persisted. */
+static void test_persistence_failure(void **state) {
+  raw r;
+  uint8_t tok[DHT_TOKEN_LEN], bytes[DHT_MAX_RECORD];
+  dht_record rec;
+  int answered;
+  (void)state;
+  net *w = net_joined(10, 1, 21);
+  const int v = 6;
+  w->nodes[v].fail_puts = 1;
+  size_t len = build_note(&w->nodes[v].ident, "p", "q", w->now / DHT_SEC,
+                          600, 1, &rec, bytes);
+  assert_int_equal(dht_node_put(w->nodes[v].node, w->now, bytes, len, NULL,
+                                NULL),
+                   DHT_ERR_STORE);
+  assert_int_equal(stats_of(w, v).records, 0);
+  assert_int_equal(stats_of(w, v).operations, 0);
+  raw_init(w, &r, v);
+  get_token(w, &r, v, tok);
+  len = build_note(&r.id, "p", "q", w->now / DHT_SEC, 600, 1, &rec, bytes);
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered),
+                   DHT_ERR_STORE);
+  assert_int_equal(stats_of(w, v).records, 0);
+  assert_true(w->nodes[v].warnings >= 2);
+  /* Once the hook works again the same record is taken. */
+  w->nodes[v].fail_puts = 0;
+  assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered), 0);
+  assert_int_equal(stats_of(w, v).records, 1);
+  assert_int_equal(w->nodes[v].puts, 1);
   net_free(w);
 }
 
@@ -1397,9 +1490,11 @@ int main(void) {
       cmocka_unit_test(test_disjoint_paths),
       cmocka_unit_test(test_put_get_and_storer_loss),
       cmocka_unit_test(test_update_seq),
+      cmocka_unit_test(test_replication),
       cmocka_unit_test(test_record_expires),
       cmocka_unit_test(test_republish_and_restore),
       cmocka_unit_test(test_store_refused),
+      cmocka_unit_test(test_persistence_failure),
       cmocka_unit_test(test_get_refuses_bad_values),
       cmocka_unit_test(test_replay_and_stale),
       cmocka_unit_test(test_garbage),

@@ -116,12 +116,20 @@ static void rl_evict(dht_rl *rl, const uint8_t prefix[16], dht_time now) {
   if (victim != SIZE_MAX) rl_delete(rl, victim);
 }
 
-/* Makes room for one more entry; returns 0 or DHT_ERR_NOMEM. */
+/* Makes room for one more entry; returns 0 or DHT_ERR_NOMEM. Refilled
+ * buckets are forgotten first, but at most once a second: a rebuild
+ * hashes every entry, and a flood of new sources must not pay that per
+ * datagram. */
 static int rl_reserve(dht_rl *rl, const uint8_t prefix[16], dht_time now) {
   if (rl->cap && rl->n + 1 <= rl->cap / 2) return 0;
-  if (rl->cap && rl_rebuild(rl, rl->cap, now) < 0) return DHT_ERR_NOMEM;
-  if (rl->cap && rl->n + 1 <= rl->cap / 2) return 0;
-  if (rl->cap / 2 >= DHT_RL_MAX) {
+  int at_max = rl->cap / 2 >= DHT_RL_MAX;
+  if (rl->cap &&
+      (!at_max || now < rl->purged || now - rl->purged >= DHT_SEC)) {
+    rl->purged = now;
+    if (rl_rebuild(rl, rl->cap, now) < 0) return DHT_ERR_NOMEM;
+    if (rl->n + 1 <= rl->cap / 2) return 0;
+  }
+  if (at_max) {
     rl_evict(rl, prefix, now);
     return 0;
   }
@@ -147,6 +155,20 @@ int dht_rl_take(dht_rl *rl, const dht_addr *from, dht_time now) {
   if (s->milli < 1000u) return 0;
   s->milli -= 1000u;
   return 1;
+}
+
+void dht_rl_tidy(dht_rl *rl, dht_time now) {
+  size_t live = 0, cap = 16;
+  for (size_t i = 0; i < rl->cap; i++)
+    if (rl->slots[i].last != 0 &&
+        rl_level(rl, &rl->slots[i], now) < rl->burst * 1000u)
+      live++;
+  if (live == 0) {
+    dht_rl_free(rl);
+    return;
+  }
+  while (cap / 2 < live + 1) cap *= 2;
+  rl_rebuild(rl, cap, now); /* on failure the old table stays */
 }
 
 void dht_rl_refund(dht_rl *rl, const dht_addr *from) {
@@ -197,7 +219,7 @@ dht_time dht_replay_next(const dht_replay *rp) {
   return dht_time_add(rp->rotated, rp->period);
 }
 
-static int gen_has(const dht_replay_gen *g, uint64_t h) {
+static int gen_has(const dht_replay_gen *g, uint32_t h) {
   if (!g->cap) return 0;
   size_t mask = g->cap - 1;
   for (size_t i = (size_t)h & mask; g->h[i]; i = (i + 1) & mask)
@@ -205,7 +227,7 @@ static int gen_has(const dht_replay_gen *g, uint64_t h) {
   return 0;
 }
 
-static void gen_put(dht_replay_gen *g, uint64_t h) {
+static void gen_put(dht_replay_gen *g, uint32_t h) {
   size_t mask = g->cap - 1, i = (size_t)h & mask;
   while (g->h[i]) i = (i + 1) & mask;
   g->h[i] = h;
@@ -214,7 +236,7 @@ static void gen_put(dht_replay_gen *g, uint64_t h) {
 
 static int gen_grow(dht_replay_gen *g) {
   size_t cap = g->cap ? g->cap * 2 : 64;
-  dht_replay_gen ng = {calloc(cap, sizeof(uint64_t)), cap, 0};
+  dht_replay_gen ng = {calloc(cap, sizeof(uint32_t)), cap, 0};
   if (!ng.h) return DHT_ERR_NOMEM;
   for (size_t i = 0; i < g->cap; i++)
     if (g->h[i]) gen_put(&ng, g->h[i]);
@@ -226,17 +248,18 @@ static int gen_grow(dht_replay_gen *g) {
 int dht_replay_check(dht_replay *rp, const uint8_t pk[NC_PK_LEN],
                      const uint8_t nonce[NC_AEAD_NONCE_LEN]) {
   uint8_t in[NC_PK_LEN + NC_AEAD_NONCE_LEN], out[crypto_shorthash_BYTES];
-  uint64_t h = 0;
+  uint32_t h = 0;
   memcpy(in, pk, NC_PK_LEN);
   memcpy(in + NC_PK_LEN, nonce, NC_AEAD_NONCE_LEN);
   crypto_shorthash(out, in, sizeof in, rp->hkey);
-  for (int i = 0; i < 8; i++) h |= (uint64_t)out[i] << (8 * i);
+  for (int i = 0; i < 4; i++) h |= (uint32_t)out[i] << (8 * i);
   if (h == 0) h = 1; /* 0 marks an empty slot */
   if (gen_has(&rp->gen[0], h) || gen_has(&rp->gen[1], h))
     return DHT_REPLAY_SEEN;
   dht_replay_gen *g = &rp->gen[0];
   if (g->n >= DHT_REPLAY_MAX) return DHT_REPLAY_FULL;
-  if (g->n + 1 > g->cap / 2 && gen_grow(g) < 0) return DHT_REPLAY_FULL;
+  /* Linear probing stays short up to a load of 3/4. */
+  if (4 * (g->n + 1) > 3 * g->cap && gen_grow(g) < 0) return DHT_REPLAY_FULL;
   gen_put(g, h);
   return DHT_REPLAY_FRESH;
 }

@@ -4,9 +4,12 @@
  *  - dht_rl: token buckets per source prefix (IPv4 address, IPv6 /64),
  *    in an open-addressed table keyed with SipHash under a random secret
  *    so that peers cannot aim collisions; at most DHT_RL_MAX entries.
- *  - dht_replay: AEAD nonces seen recently, as 64-bit keyed hashes of
+ *  - dht_replay: AEAD nonces seen recently, as 32-bit keyed hashes of
  *    (sender pk, nonce) in two generations; at most DHT_REPLAY_MAX per
- *    generation.
+ *    generation. A fingerprint collision drops a genuine datagram as a
+ *    replay with probability (entries / 2^32), below 2e-5 even when
+ *    full: far less than ordinary UDP loss, and not something a peer can
+ *    aim, since the hash is keyed with a per-node secret.
  *  - dht_tokens: the rotating secrets behind STORE tokens.
  *
  * Each table grows on demand, so an idle node pays almost nothing.
@@ -39,6 +42,7 @@ typedef struct dht_rl {
   uint32_t burst;     /* bucket depth, tokens */
   dht_rl_slot *slots; /* cap slots, power of two, at most half full */
   size_t cap, n;
+  dht_time purged;    /* last sweep of refilled buckets (ns) */
 } dht_rl;
 
 /* dht_rl_init prepares |rl| with |rate| tokens/s, depth |burst| and the
@@ -55,13 +59,17 @@ void dht_rl_free(dht_rl *rl);
  * fullest of a few sampled buckets is forgotten to make room. */
 int dht_rl_take(dht_rl *rl, const dht_addr *from, dht_time now);
 
+/* dht_rl_tidy forgets the buckets that have refilled by |now| (they are
+ * the same as a fresh bucket) and shrinks the table to fit the rest. */
+void dht_rl_tidy(dht_rl *rl, dht_time now);
+
 /* dht_rl_refund gives back the token a datagram from |from| took (it
  * turned out to be a reply to one of our requests). */
 void dht_rl_refund(dht_rl *rl, const dht_addr *from);
 
 typedef struct dht_replay_gen {
-  uint64_t *h;   /* open addressing, 0 = empty */
-  size_t cap, n; /* cap a power of two, n <= cap / 2 */
+  uint32_t *h;   /* open addressing, 0 = empty */
+  size_t cap, n; /* cap a power of two, n <= 3 cap / 4 */
 } dht_replay_gen;
 
 typedef struct dht_replay {

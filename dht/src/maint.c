@@ -39,6 +39,7 @@ void dht_maint_init(dht_node *node, dht_time now) {
   node->t_republish = DHT_TIME_NONE;
   node->t_expire = DHT_TIME_NONE;
   node->t_rejoin = DHT_TIME_NONE;
+  node->t_tidy = dht_time_add(now, DHT_TIDY_PERIOD);
 }
 
 void dht_maint_note_store(dht_node *node) {
@@ -70,8 +71,12 @@ static void tm_boot(dht_node *node, dht_time now) {
     if (b->sent == DHT_TIME_NONE ||
         dht_time_add(b->sent, node->cfg.request_timeout) > now)
       continue;
-    if (b->tries >= DHT_BOOT_TRIES || dht_node_send_probe(node, b) < 0)
-      b->sent = DHT_TIME_NONE;
+    if (b->tries < DHT_BOOT_TRIES && dht_node_send_probe(node, b) == 0)
+      continue;
+    char a[64];
+    dht_node_log(node, DHT_LOG_WARN, "bootstrap via %s: no answer",
+                 dht_addr_format(a, sizeof a, &b->addr));
+    b->sent = DHT_TIME_NONE;
   }
 }
 
@@ -202,12 +207,27 @@ static void tm_rejoin(dht_node *node, dht_time now) {
   dht_ops_start(node, DHT_OP_REFRESH, node->ident.id, 0, NULL, 0, &err);
 }
 
+/* Idle nodes give back what bursts of traffic made their tables grow
+ * to: refilled rate-limit buckets, empty request and send rings. */
+static void tm_tidy(dht_node *node, dht_time now) {
+  if (node->t_tidy > now) return;
+  dht_rl_tidy(&node->rl, now);
+  dht_rpc_tidy(node);
+  node->t_tidy = dht_time_add(now, DHT_TIDY_PERIOD);
+}
+
+/* Whether tm_tidy has anything to give back. */
+static int tidy_pending(const dht_node *node) {
+  return node->rl.cap > 0 || (node->rpc.cap > 0 && node->rpc.n == 0) ||
+         (node->outq.cap > 0 && node->outq.n == 0);
+}
+
 typedef void (*timer_fn)(dht_node *node, dht_time now);
 
 static const timer_fn timers[] = {
     tm_timeouts, tm_boot,      tm_tokens,    tm_replay,
     tm_expire,   tm_republish, tm_replicate, tm_refresh,
-    tm_rejoin,
+    tm_rejoin,   tm_tidy,
 };
 
 void dht_node_handle_expiry(dht_node *node, dht_time now) {
@@ -240,6 +260,7 @@ dht_time dht_node_next_deadline(const dht_node *node) {
   d = dht_time_min(d, node->t_expire);
   d = dht_time_min(d, node->t_republish);
   d = dht_time_min(d, node->t_rejoin);
+  if (tidy_pending(node)) d = dht_time_min(d, node->t_tidy);
   if (node->store.n > 0 || node->repl_cursor > 0)
     d = dht_time_min(d, node->t_replicate);
   if (node->rt.n_buckets > 0)

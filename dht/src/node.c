@@ -188,8 +188,10 @@ int dht_node_accept_record(dht_node *node, const uint8_t *bytes, size_t len,
   if (rv == 0) rv = dht_store_check(&node->store, &rec, bytes, len);
   if (rv >= 0 && rv != DHT_STORE_SAME && persist && node->env.store_put &&
       node->env.store_put(node->env.user, rec.key, rec.author_pk, bytes,
-                          len) != 0)
+                          len) != 0) {
+    dht_node_log(node, DHT_LOG_WARN, "store_put failed: record refused");
     rv = DHT_ERR_STORE;
+  }
   if (rv >= 0) rv = dht_store_put(&node->store, &rec, bytes, len, node->now);
   if (rv < 0) {
     if (is_invalid(rv)) node->stats.dropped[DHT_DROP_BAD_RECORD]++;
@@ -354,5 +356,5 @@ size_t dht_node_mem(const dht_node *node) {
          ops_mem(node) + queues_mem(node) +
          node->keys.cap * sizeof(dht_keycache_entry) +
          node->rl.cap * sizeof(dht_rl_slot) +
-         (node->replay.gen[0].cap + node->replay.gen[1].cap) * sizeof(uint64_t);
+         (node->replay.gen[0].cap + node->replay.gen[1].cap) * sizeof(uint32_t);
 }

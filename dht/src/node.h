@@ -38,6 +38,7 @@
 #define DHT_REPLICATE_TICK DHT_SEC /* spacing of replication ticks */
 #define DHT_REPUBLISH_RETRY DHT_SEC /* when republishing was throttled */
 #define DHT_RT_PING_AFTER (60 * DHT_SEC) /* see dht_rt.ping_after */
+#define DHT_TIDY_PERIOD (60 * DHT_SEC) /* idle tables shrink this often */
 #define DHT_REJOIN_TIMEOUTS 3 /* second self-lookup, in request timeouts
                                  after the join */
 
@@ -202,6 +203,7 @@ struct dht_node {
   dht_time t_republish;  /* earliest own record due (may be early) */
   dht_time t_expire;     /* next expiry sweep */
   dht_time t_rejoin;     /* second self-lookup after a join, or NONE */
+  dht_time t_tidy;       /* next shrink of idle tables */
   dht_stats stats;
 };
 
@@ -294,6 +296,10 @@ int dht_rpc_pop_expired(dht_node *node, dht_time now, dht_pending *out);
 
 /* dht_rpc_deadline returns when the oldest live request times out. */
 dht_time dht_rpc_deadline(const dht_node *node);
+
+/* dht_rpc_tidy releases the request ring and the outgoing queue's ring
+ * when they are empty (they grow again on demand). */
+void dht_rpc_tidy(dht_node *node);
 
 /* dht_rpc_free releases the outstanding requests and their contexts. */
 void dht_rpc_free(dht_rpc *rpc);

@@ -164,6 +164,8 @@ static void lookup_over(dht_node *node, dht_op *op) {
   switch (op->kind) {
   case DHT_OP_JOIN:
     join_refresh(node, op);
+    dht_node_log(node, DHT_LOG_INFO, "joined: %u nodes answered, %zu contacts",
+                 op->lk.stats.responded, node->rt.n_live);
     dht_ops_finish(node, op, op->lk.stats.responded ? 0 : DHT_ERR_TIMEOUT);
     return;
   case DHT_OP_PUT:

@@ -210,6 +210,15 @@ dht_time dht_rpc_deadline(const dht_node *node) {
   return DHT_TIME_NONE;
 }
 
+void dht_rpc_tidy(dht_node *node) {
+  if (node->rpc.n == 0) {
+    uint32_t txid = node->rpc.head_txid;
+    dht_rpc_free(&node->rpc);
+    node->rpc.head_txid = txid; /* txids stay consecutive */
+  }
+  if (node->outq.n == 0) dht_outq_free(&node->outq);
+}
+
 void dht_rpc_free(dht_rpc *rpc) {
   for (size_t i = 0; i < rpc->n; i++) free(ring_at(rpc, i)->ctx);
   free(rpc->ring);

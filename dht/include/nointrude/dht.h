@@ -399,7 +399,10 @@ typedef struct dht_stats {
   uint64_t records_accepted;   /* STOREs and restores accepted */
   uint64_t records_refused;    /* records failing verification or quota */
   uint64_t records_expired;
-  uint64_t lookups_ok, lookups_failed;
+  uint64_t lookups_ok, lookups_failed; /* operations ended with status 0 /
+                                          an error, internal ones
+                                          (joins, refreshes, republishes)
+                                          included */
   size_t contacts;             /* in the routing table */
   size_t records;              /* stored locally */
   size_t record_bytes;
