@@ -163,6 +163,11 @@ typedef struct dht_record_type {
   /* key_check returns 0 if |rec|'s key follows the type's rule, else a
    * negative DHT_ERR_* code (usually DHT_ERR_KEY_RULE). */
   int (*key_check)(const dht_record *rec);
+  /* multi = 0: one record per (key, author), replaced only by a higher
+   * seq. multi = 1: many records per (key, author), told apart by their
+   * payload (slot = BLAKE2b-256(author_pk || payload)); seq is unused.
+   * Opt-out inboxes and evidence lists need the latter. */
+  int multi;
 } dht_record_type;
 
 /* dht_record_encode writes the msgpack encoding of |rec| to |buf|.
@@ -273,6 +278,13 @@ typedef struct dht_env {
                    size_t len);
   int (*store_del)(void *user, const uint8_t key[DHT_KEY_LEN],
                    const uint8_t author_pk[NC_PK_LEN]);
+  /* app_message receives the payload of an authenticated RELAY request
+   * from |from| (its key proven by the datagram). Return 0 to acknowledge,
+   * or a negative DHT_ERR_* code sent back to the peer. NULL = every
+   * RELAY is refused with DHT_ERR_UNKNOWN_TYPE. The payload is valid only
+   * during the call. The registry's opt-out relaying rides on this. */
+  int (*app_message)(void *user, dht_time now, const dht_contact *from,
+                     const uint8_t *msg, size_t len);
 } dht_env;
 
 /* ---- The node --------------------------------------------------------- */
@@ -371,6 +383,46 @@ int dht_node_put(dht_node *node, dht_time now, const uint8_t *rec, size_t len,
  * Returns 0, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
 int dht_node_get(dht_node *node, dht_time now, const uint8_t key[DHT_KEY_LEN],
                  dht_get_cb cb, void *arg);
+
+/* Largest application payload in one RELAY request. */
+#define DHT_APP_MAX 1000
+
+/* Completion of dht_node_send_app: 0 when the peer acknowledged, the
+ * peer's negative DHT_ERR_* answer, or DHT_ERR_TIMEOUT. */
+typedef void (*dht_send_cb)(void *arg, int status);
+
+/* dht_node_send_app sends |msg| (1..DHT_APP_MAX bytes) to |to| in a sealed
+ * RELAY request (rate-limited at the receiver like any request). |to|
+ * needs pk, nonce and addr. Returns 0, DHT_ERR_INVALID_ARGUMENT,
+ * DHT_ERR_TOO_LARGE, DHT_ERR_PUZZLE, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
+int dht_node_send_app(dht_node *node, dht_time now, const dht_contact *to,
+                      const uint8_t *msg, size_t len, dht_send_cb cb,
+                      void *arg);
+
+/* dht_node_random_contacts copies up to |n| distinct routing-table
+ * contacts chosen uniformly with env->random. Returns the number copied. */
+size_t dht_node_random_contacts(dht_node *node, dht_contact *out, size_t n);
+
+/* Visitor for dht_node_get_all: one call per distinct valid record (per
+ * slot, the highest seq seen). |rec| and |bytes| are valid only during the
+ * call. */
+typedef void (*dht_get_all_visit_cb)(void *arg, const dht_record *rec,
+                                     const uint8_t *bytes, size_t len);
+/* Completion of dht_node_get_all: status 0 (even when nothing was found),
+ * or a negative DHT_ERR_* code; |found| records were visited. */
+typedef void (*dht_get_all_done_cb)(void *arg, int status, unsigned found,
+                                    const dht_lookup_stats *stats);
+
+/* dht_node_get_all collects every record under |key| (many authors, or
+ * many slots of a multi type): a FIND_VALUE lookup that does not stop at
+ * the first value but asks each of the k closest nodes, paging with
+ * offsets through what each holds, and merges local records too. Every
+ * record is verified. Stops after |max_records| distinct records.
+ * Returns 0, DHT_ERR_INVALID_ARGUMENT, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
+int dht_node_get_all(dht_node *node, dht_time now,
+                     const uint8_t key[DHT_KEY_LEN], unsigned max_records,
+                     dht_get_all_visit_cb visit, dht_get_all_done_cb done,
+                     void *arg);
 
 /* dht_node_restore_record re-admits a record read back from persistent
  * storage (hostile: fully verified again; expired ones are refused).
