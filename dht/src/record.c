@@ -165,8 +165,12 @@ void dht_record_sign(dht_record *rec, const nc_identity *ident) {
 static int note_key_check(const dht_record *rec);
 
 static const dht_record_type note_type = {
-    DHT_RECORD_NOTE, "note", NOTE_MAX_PAYLOAD, NOTE_MAX_LIFETIME_S,
-    note_key_check,
+    .type = DHT_RECORD_NOTE,
+    .name = "note",
+    .max_payload = NOTE_MAX_PAYLOAD,
+    .max_lifetime = NOTE_MAX_LIFETIME_S,
+    .key_check = note_key_check,
+    .multi = 0,
 };
 
 /* The built-in note wins over a table entry with the same type byte. */
