@@ -1,5 +1,5 @@
 /*
- * nointrude-bench-crypto: times the crypto module's hot operations with
+ * `nointrude-bench crypto`: times the crypto module's hot operations with
  * clock_gettime(CLOCK_MONOTONIC) and prints one table row per operation
  * (iterations, total ms, us/op, ops/s). Every operation runs a fixed
  * number of iterations or until its time budget (BUDGET_NS) is spent,
@@ -11,9 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <nointrude/crypto.h>
+
+#include "bench.h"
 
 #define BUDGET_NS 400000000ull /* per operation: 0.4 s */
 #define MINE_DIFFICULTY 16     /* bits */
@@ -40,12 +41,6 @@ typedef struct bench_op {
   unsigned max_iters;
   double unit; /* printed per-op figure: 1e3 = us, 1e6 = ms */
 } bench_op;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void op_mine(bench_ctx *c) {
   nc_identity id;
@@ -111,12 +106,12 @@ static const bench_op ops[] = {
 };
 
 static void run_op(bench_ctx *ctx, const bench_op *op) {
-  uint64_t start = now_ns(), elapsed = 0;
+  uint64_t start = bench_now_ns(), elapsed = 0;
   unsigned n = 0;
   while (n < op->max_iters && elapsed < BUDGET_NS) {
     op->run(ctx);
     n++;
-    elapsed = now_ns() - start;
+    elapsed = bench_now_ns() - start;
   }
   double ms = (double)elapsed / 1e6;
   double per_op = (double)elapsed / n / op->unit;
@@ -138,10 +133,15 @@ static int setup(bench_ctx *ctx) {
   return nc_peer_key(ctx->key, ctx->a.sk, ctx->a.pk, ctx->b.pk);
 }
 
-int main(void) {
+int bench_crypto(int argc, char **argv) {
   static bench_ctx ctx;
+  (void)argv;
+  if (argc > 1) {
+    fprintf(stderr, "usage: nointrude-bench crypto\n");
+    return 2;
+  }
   if (nc_init() != 0 || setup(&ctx) != 0) {
-    fprintf(stderr, "nointrude-bench-crypto: setup failed\n");
+    fprintf(stderr, "nointrude-bench crypto: setup failed\n");
     return 1;
   }
   printf("%-30s %9s %10s %13s %12s\n", "operation", "iters", "total ms",
@@ -155,7 +155,7 @@ int main(void) {
   nc_identity_wipe(&ctx.b);
   sodium_memzero(ctx.seed, sizeof ctx.seed);
   if (ctx.failures) {
-    fprintf(stderr, "nointrude-bench-crypto: %d operations failed\n",
+    fprintf(stderr, "nointrude-bench crypto: %d operations failed\n",
             ctx.failures);
     return 1;
   }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attack.h"
 #include "report.h"
 #include "scenario.h"
 #include "sim.h"
@@ -289,6 +290,9 @@ static int report(const options *o, const sim_scenario *sc, sim_world *w,
     rv = 0;
   if (rv == 0 && o->plot && draw_plot(o->out_dir, sc->name) != 0)
     fprintf(stderr, "nointrude-sim: gnuplot failed; no PNG written\n");
+  if (rv == 0 && sim_attack_has_sweep(w) &&
+      sim_attack_write_sweep(w, o->out_dir, o->plot) != 0)
+    fprintf(stderr, "nointrude-sim: skademlia.csv or its plot failed\n");
   if (rv == 0) {
     print_brief(summary);
     printf("wrote %s/summary.json, timeseries.csv and nodes.csv\n", o->out_dir);

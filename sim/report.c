@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "sim.h"
 #include "world_int.h"
 
@@ -231,6 +232,13 @@ json_t *sim_report_summary(sim_world *w, int status) {
                     records_json(w), "dropped", dropped_json(&t),
                     "traffic_per_node", per_node_json(&t), "routing",
                     routing_json(&t));
+  if (out != NULL && w->n_atk > 0)
+    json_object_set_new(out, "attacks", sim_attack_json(w));
+  if (out != NULL)
+    json_object_set_new(
+        out, "keys",
+        json_pack("{s:I, s:I}", "memo_hits", J(w->keys.hits), "derived",
+                  J(w->keys.derived)));
   totals_free(&t);
   return out;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "sim.h"
 
 enum field_type {
@@ -46,6 +47,7 @@ static const field fields[] = {
     {"scenario", "sample_interval", F_DURATION, SC(sample_interval), 0.01, DAY},
     {"scenario", "max_events", F_U64, SC(max_events), 1, 1e13},
     {"scenario", "max_pending", F_U64, SC(max_pending), 1024, 1e10},
+    {"scenario", "key_memo", F_UINT, SC(key_memo), 0, 1},
     {"network", "nodes", F_U32, SC(nodes), 1, SIM_NODES_MAX},
     {"network", "latency", F_LATENCY, SC(latency), 0, 0},
     {"network", "jitter", F_DOUBLE, SC(jitter), 0, 10},
@@ -99,6 +101,7 @@ void sim_scenario_default(sim_scenario *sc) {
   sc->sample_interval = DHT_SEC;
   sc->max_events = UINT64_C(10000000000);
   sc->max_pending = UINT64_C(200000000);
+  sc->key_memo = 1;
   sc->nodes = 200;
   sim_latency_parse(&sc->latency, "lognormal 40ms 0.5");
   sc->jitter = 0.1;
@@ -358,11 +361,5 @@ int sim_scenario_check(const sim_scenario *sc, char *err, size_t cap) {
     return reject(err, cap, "[workload] puts need at least two nodes");
   if (sc->sample_interval == 0 || sc->duration == 0)
     return reject(err, cap, "[scenario] duration and interval must be > 0");
-  if (sc->n_attacks > 0) {
-    snprintf(err, cap,
-             "[attack %s]: no such behaviour plug-in (none exist yet)",
-             sc->attacks[0].name);
-    return SIM_ERR_SCENARIO;
-  }
-  return 0;
+  return sim_attack_check(sc, err, cap);
 }

@@ -42,6 +42,7 @@ typedef struct sim_scenario {
   dht_time sample_interval; /* time series row every, ns */
   uint64_t max_events;      /* hard cap on events processed */
   uint64_t max_pending;     /* hard cap on events queued at once */
+  unsigned key_memo;        /* 1: memoise pair keys (keys.c), 0: derive */
   /* [network] */
   uint32_t nodes;
   sim_latency latency; /* one-way base delay per link */

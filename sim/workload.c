@@ -130,9 +130,9 @@ void sim_workload_on_lookup(sim_world *w, const sim_event *ev) {
   if (--w->lookups_left > 0)
     sim_world_push(w, next_arrival(w, w->sc.lookup_rate), SIM_EV_LOOKUP, 0, 0,
                    NULL);
-  uint32_t src = sim_world_pick_up(w, &w->work_rng, NO_HOST);
+  uint32_t src = sim_world_pick_honest(w, &w->work_rng, NO_HOST);
   uint32_t dst =
-      src == NO_HOST ? NO_HOST : sim_world_pick_up(w, &w->work_rng, src);
+      src == NO_HOST ? NO_HOST : sim_world_pick_honest(w, &w->work_rng, src);
   if (dst == NO_HOST) {
     w->c.lookups_busy++; /* fewer than two nodes up */
     return;
@@ -202,7 +202,7 @@ void sim_workload_on_put(sim_world *w, const sim_event *ev) {
   (void)ev;
   if (--w->puts_left > 0)
     sim_world_push(w, next_arrival(w, w->sc.put_rate), SIM_EV_PUT, 0, 0, NULL);
-  uint32_t author = sim_world_pick_up(w, &w->work_rng, NO_HOST);
+  uint32_t author = sim_world_pick_honest(w, &w->work_rng, NO_HOST);
   if (author == NO_HOST) {
     w->c.puts_busy++;
     return;
@@ -256,7 +256,7 @@ static void get_done(void *arg, int status, const dht_record *rec,
 
 void sim_workload_on_get(sim_world *w, const sim_event *ev) {
   const sim_record *r = &w->records[ev->aux];
-  uint32_t reader = sim_world_pick_up(w, &w->work_rng, r->author);
+  uint32_t reader = sim_world_pick_honest(w, &w->work_rng, r->author);
   if (reader == NO_HOST) {
     w->c.gets_busy++;
     return;

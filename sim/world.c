@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "sim.h"
 #include "world_int.h"
 
@@ -48,6 +49,12 @@ static void host_log(void *user, int level, const char *line) {
           h->index, name, line);
 }
 
+static int host_peer_key(void *user, const uint8_t their_pk[NC_PK_LEN],
+                         uint8_t key[NC_SHARED_LEN]) {
+  sim_host *h = user;
+  return sim_keys_pair(h->world, h, their_pk, key);
+}
+
 /* ---- Hosts that are up --------------------------------------------------- */
 
 static void up_add(sim_world *w, uint32_t i) {
@@ -72,6 +79,15 @@ uint32_t sim_world_pick_up(sim_world *w, sim_rng *rng, uint32_t exclude) {
   /* The excluded host is stood in for by the last one, which the draw
    * over n = n_up - 1 slots never reaches. */
   return pick == exclude ? w->up[w->n_up - 1] : pick;
+}
+
+uint32_t sim_world_pick_honest(sim_world *w, sim_rng *rng, uint32_t exclude) {
+  for (int tries = 0; tries < 64; tries++) {
+    uint32_t pick = sim_world_pick_up(w, rng, exclude);
+    if (pick == NO_HOST || w->hosts[pick].role == SIM_ROLE_HONEST)
+      return pick;
+  }
+  return NO_HOST;
 }
 
 /* ---- Events ------------------------------------------------------------- */
@@ -125,6 +141,19 @@ static void route(sim_world *w, sim_host *h, const dht_addr *to,
     packet_put(w, p); /* not queued: still ours */
 }
 
+void sim_world_send_raw(sim_world *w, sim_host *h, const dht_addr *to,
+                        const uint8_t *data, size_t len) {
+  sim_packet *p = packet_get(w);
+  if (p == NULL) {
+    w->error = SIM_ERR_NOMEM;
+    return;
+  }
+  SIM_ASSERT(len <= DHT_MAX_DATAGRAM);
+  memcpy(p->data, data, len);
+  p->len = (uint32_t)len;
+  route(w, h, to, p);
+}
+
 /* arm keeps exactly one valid timer event per host, for its deadline. */
 static void arm(sim_world *w, sim_host *h) {
   dht_time d = dht_node_next_deadline(h->node);
@@ -172,6 +201,10 @@ static int derive_identity(sim_world *w, sim_host *h) {
   uint8_t seed[NC_SEED_LEN], le[8];
   nc_hasher hs;
   unsigned d = w->sc.dht.difficulty;
+  int mined;
+
+  if (sim_attack_identity(w, h, &mined))
+    return mined != 0 ? mined : sim_keys_add_host(&w->keys, h);
 
   nc_hasher_init(&hs, NULL, 0, sizeof seed);
   nc_hasher_update(&hs, identity_tag, sizeof identity_tag - 1);
@@ -183,7 +216,9 @@ static int derive_identity(sim_world *w, sim_host *h) {
   int rv = nc_identity_from_seed(&h->ident, seed, d, 0,
                                  UINT64_C(1) << (d + IDENTITY_TRIES_SHIFT));
   sodium_memzero(seed, sizeof seed);
-  return rv == 0 ? 0 : SIM_ERR_IDENTITY;
+  if (rv != 0)
+    return SIM_ERR_IDENTITY;
+  return sim_keys_add_host(&w->keys, h);
 }
 
 static int host_start(sim_world *w, sim_host *h) {
@@ -192,7 +227,9 @@ static int host_start(sim_world *w, sim_host *h) {
   env.user = h;
   env.random = host_random;
   env.log = w->log != NULL ? host_log : NULL;
-  if (dht_node_new(&h->node, &w->sc.dht, &env, &h->ident, w->q.now) != 0)
+  env.peer_key = w->sc.key_memo ? host_peer_key : NULL;
+  env.behaviour = h->behaviour;
+  if (dht_node_new(&h->node, h->cfg ? h->cfg : &w->sc.dht, &env, &h->ident, w->q.now) != 0)
     return SIM_ERR_NODE;
   h->state = SIM_HOST_UP;
   h->armed = DHT_TIME_NONE;
@@ -337,6 +374,7 @@ static const event_handler handlers[SIM_EV_COUNT] = {
     [SIM_EV_PUT] = sim_workload_on_put,
     [SIM_EV_GET] = sim_workload_on_get,
     [SIM_EV_SAMPLE] = sim_metrics_on_sample,
+    [SIM_EV_ATTACK] = sim_attack_on_event,
 };
 
 /* ---- The world ----------------------------------------------------------- */
@@ -358,7 +396,8 @@ static int make_hosts(sim_world *w) {
   for (uint32_t i = 0; i < w->n_hosts; i++) {
     sim_host *h = &w->hosts[i];
     uint32_t endpoint;
-    int rv = sim_vnet_attach(&w->net, &w->pool, &endpoint, &h->addr);
+    int rv = sim_vnet_attach(&w->net, sim_attack_pool(w, i), &endpoint,
+                             &h->addr);
     if (rv != 0)
       return rv;
     SIM_ASSERT(endpoint == i);
@@ -377,7 +416,7 @@ static int make_network(sim_world *w) {
   const sim_scenario *sc = &w->sc;
   uint32_t prefixes = sc->prefixes ? sc->prefixes : auto_prefixes(sc->nodes);
   int rv = sim_vnet_init(&w->net, w->seed, &sc->latency, sc->jitter, sc->loss,
-                         (uint16_t)sc->port, sc->nodes);
+                         (uint16_t)sc->port, w->n_hosts);
   if (rv != 0)
     return rv;
   return sim_vnet_pool_new(&w->net, &w->pool, prefixes, sc->subnets);
@@ -391,12 +430,15 @@ static int world_setup(sim_world *w) {
     return SIM_ERR_INVALID_ARGUMENT;
   w->t0 = SIM_EPOCH;
   w->end = w->t0 + sc->duration;
-  w->n_hosts = sc->nodes;
+  w->n_honest = sc->nodes;
+  w->n_hosts = sc->nodes + sim_attack_extra_hosts(sc);
   sim_rng_stream(&w->join_rng, w->seed, "join", 0);
   sim_rng_stream(&w->work_rng, w->seed, "workload", 0);
   sim_rng_stream(&w->churn_rng, w->seed, "churn", 0);
   if ((rv = sim_queue_init(&w->q, w->t0, sc->max_pending, sc->max_events)) ||
-      (rv = make_network(w)) || (rv = make_hosts(w)) ||
+      (rv = sim_keys_init(&w->keys, w->n_hosts)) ||
+      (rv = make_network(w)) || (rv = sim_attack_init(w)) ||
+      (rv = make_hosts(w)) || (rv = sim_attack_assign(w)) ||
       (rv = sim_workload_init(w)))
     return rv;
   sim_metrics_memory_base(w);
@@ -465,6 +507,7 @@ void sim_world_free(sim_world *w) {
   for (uint32_t i = 0; w->hosts != NULL && i < w->n_hosts; i++) {
     dht_node_free(w->hosts[i].node);
     nc_identity_wipe(&w->hosts[i].ident);
+    nc_kx_wipe(&w->hosts[i].kx);
   }
   drain_queue(w);
   while (w->free_packets != NULL) {
@@ -477,6 +520,8 @@ void sim_world_free(sim_world *w) {
   sim_vnet_free(&w->net);
   sim_workload_free(w);
   sim_metrics_free(w);
+  sim_keys_free(&w->keys);
+  sim_attack_free(w);
   free(w->hosts);
   free(w->up);
   free(w->up_pos);

@@ -28,7 +28,18 @@ enum sim_event_kind {
   SIM_EV_PUT,      /* workload: start the next put */
   SIM_EV_GET,      /* workload; aux: record index */
   SIM_EV_SAMPLE,   /* time series row */
+  SIM_EV_ATTACK,   /* attack plug-in; node: attack index, aux: action */
   SIM_EV_COUNT
+};
+
+/* What a host is; honest hosts alone start workload operations. */
+enum sim_role {
+  SIM_ROLE_HONEST = 0,
+  SIM_ROLE_SYBIL,
+  SIM_ROLE_ECLIPSE,
+  SIM_ROLE_ROUTING,
+  SIM_ROLE_STORAGE,
+  SIM_ROLE_FLOODER,
 };
 
 enum sim_host_state { SIM_HOST_IDLE, SIM_HOST_UP, SIM_HOST_DOWN };
@@ -50,7 +61,15 @@ typedef struct sim_host {
   dht_node *node;    /* NULL unless state == SIM_HOST_UP */
   sim_rng rng;       /* the node's dht_env random stream */
   nc_identity ident; /* derived from the seed when first started */
+  nc_kx kx;          /* ident's X25519 scalar (keys.c), secret */
+  uint8_t x_pk[32];  /* ident's X25519 public key (keys.c) */
   dht_addr addr;     /* fixed for the host's life, endpoint == index */
+  const dht_behaviour *behaviour; /* NULL = honest (attack.c) */
+  const dht_config *cfg;          /* NULL = the scenario's [dht] */
+  double adv_u;                   /* uniform draw placing in-N adversaries */
+  uint8_t role;                   /* enum sim_role */
+  uint8_t attack;                 /* index of its attack when role != 0 */
+  dht_behaviour beh;              /* its hooks when adversarial */
   uint32_t index;
   uint32_t ops;       /* workload operations in flight from this node */
   uint8_t state;      /* enum sim_host_state */
@@ -133,6 +152,55 @@ typedef struct sim_memory {
   size_t sim_bytes;  /* simulator-owned bytes at that sample */
 } sim_memory;
 
+/* One memoised pair key (keys.c): hosts lo < hi. */
+typedef struct sim_key_memo {
+  uint32_t lo, hi;
+  uint8_t used;
+  uint8_t key[NC_SHARED_LEN];
+} sim_key_memo;
+
+/* Pair-key memoisation (keys.c). */
+typedef struct sim_keys {
+  uint32_t *index; /* open addressing: host index + 1 by public key */
+  size_t index_mask;
+  sim_key_memo *memo; /* direct-mapped by host pair */
+  size_t memo_mask;
+  uint64_t hits, derived; /* keys served from the table / computed */
+} sim_keys;
+
+/* One attack plug-in instance (attack.c). */
+typedef struct sim_atk {
+  int kind;              /* enum in attack.c */
+  char name[SIM_NAME_MAX];
+  uint32_t count;        /* extra hosts (sybil, eclipse, flooder) */
+  uint32_t prefixes, subnets; /* their pool: /16s and /24s per /16 */
+  double fraction;       /* routing, storage: share of the honest nodes */
+  dht_time start;        /* behaviour on from (ns after t0) */
+  uint32_t target;       /* eclipse: victim host */
+  uint32_t victims;      /* flooder: honest nodes flooded */
+  unsigned bits;         /* eclipse: ID bits shared with the victim */
+  int mode;              /* storage / flooder mode */
+  int collude;           /* sybil, eclipse: also answer with colluders */
+  double rate;           /* flooder: sends per second per flooder */
+  uint32_t first;        /* extra hosts: [first, first + count) */
+  sim_pool pool;
+  dht_behaviour beh;
+  dht_config cfg;        /* flooder nodes: no operation limit */
+  uint32_t *members;     /* routing/storage/colluding hosts, by adv_u */
+  uint32_t n_members;
+  double active;         /* routing: fraction now answering with colluders */
+  uint32_t *victim_hosts;
+  uint64_t sent, forged, ticks;
+  /* S/Kademlia sweep (routing with fraction_step) */
+  double step, fmax;
+  unsigned paths[DHT_PATHS_MAX];
+  unsigned n_paths, n_fracs;
+  uint32_t per_point;    /* lookups per (d, fraction) */
+  dht_time gap;          /* quiet time between fraction phases */
+  struct sim_sweep_op *sops;
+  uint64_t *ok, *fail, *hops; /* per point */
+} sim_atk;
+
 struct sim_world {
   sim_scenario sc;
   uint64_t seed;
@@ -159,6 +227,10 @@ struct sim_world {
   sim_sample last; /* cumulative values at the previous sample */
   sim_counters c;
   sim_memory mem;
+  sim_keys keys;
+  sim_atk atk[SIM_ATTACKS_MAX];
+  size_t n_atk;
+  uint32_t n_honest; /* hosts 0 .. n_honest-1 are the scenario's nodes */
   FILE *log;
   int error; /* first fatal error inside a handler */
 };
@@ -176,6 +248,54 @@ uint32_t sim_world_pick_up(struct sim_world *w, sim_rng *rng, uint32_t exclude);
  * SIM_ERR_NOMEM. */
 int sim_world_push(struct sim_world *w, dht_time t, uint16_t kind,
                    uint32_t node, uint64_t aux, void *ptr);
+
+/* sim_world_pick_honest is sim_world_pick_up restricted to honest hosts
+ * (at most 64 draws; UINT32_MAX if none found). */
+uint32_t sim_world_pick_honest(struct sim_world *w, sim_rng *rng,
+                               uint32_t exclude);
+
+/* sim_world_send_raw puts |len| bytes (<= DHT_MAX_DATAGRAM) on the
+ * network from host |h| to |to| (a flooder's garbage). */
+void sim_world_send_raw(struct sim_world *w, sim_host *h, const dht_addr *to,
+                        const uint8_t *data, size_t len);
+
+/* ---- Attacks (attack.c) ---- */
+
+/* sim_attack_init creates the attacks' address pools and host ranges
+ * (before the hosts are attached). Returns 0 or a SIM_ERR_* code. */
+int sim_attack_init(struct sim_world *w);
+/* sim_attack_pool returns the address pool of host |i|. */
+const sim_pool *sim_attack_pool(const struct sim_world *w, uint32_t i);
+/* sim_attack_assign gives hosts their roles and behaviours and queues the
+ * attacks' events (after the hosts exist). Returns 0 or SIM_ERR_NOMEM. */
+int sim_attack_assign(struct sim_world *w);
+/* sim_attack_identity derives an attacker's identity when it differs
+ * from the honest derivation (eclipse: mined near the victim). Returns 1
+ * if it did (0 on success in *rv), 0 to derive normally. */
+int sim_attack_identity(struct sim_world *w, sim_host *h, int *rv);
+/* sim_attack_on_event runs an attack action (SIM_EV_ATTACK). */
+void sim_attack_on_event(struct sim_world *w, const sim_event *ev);
+/* sim_attack_free releases the attacks' tables and pools. */
+void sim_attack_free(struct sim_world *w);
+
+/* ---- Pair keys (keys.c) ---- */
+
+/* sim_keys_init sizes the key tables for |hosts| hosts. Returns 0 or
+ * SIM_ERR_NOMEM. */
+int sim_keys_init(sim_keys *k, uint32_t hosts);
+/* sim_keys_free wipes and releases the tables. */
+void sim_keys_free(sim_keys *k);
+/* sim_keys_bytes returns the bytes the tables hold. */
+size_t sim_keys_bytes(const sim_keys *k);
+/* sim_keys_add_host converts |h|'s identity once (h->kx, h->x_pk) and
+ * indexes its public key. Returns 0 or SIM_ERR_IDENTITY. */
+int sim_keys_add_host(sim_keys *k, sim_host *h);
+/* sim_keys_pair writes the pair key of host |h| and |their_pk|, exactly
+ * nc_peer_key's, from the memo table or derived. Returns 0 or -1 (no key:
+ * invalid point). */
+int sim_keys_pair(struct sim_world *w, const sim_host *h,
+                  const uint8_t their_pk[NC_PK_LEN],
+                  uint8_t key[NC_SHARED_LEN]);
 
 /* ---- Workload (workload.c) ---- */
 

@@ -9,3 +9,7 @@ ni_add_test(vrf_test SOURCES vrf_test.c LIBS nointrude::crypto
   INCLUDES ${PROJECT_SOURCE_DIR}/crypto/src)
 target_compile_definitions(vrf_test PRIVATE
   NI_VRF_VECTORS="${CMAKE_CURRENT_SOURCE_DIR}/vectors/rfc9381-ecvrf-edwards25519-sha512-tai.txt")
+
+# Key-agreement context and puzzle-only check: keys equal nc_peer_key's,
+# derivation refuses exactly the keys point validation refuses.
+ni_add_test(crypto_kx_test SOURCES crypto_kx_test.c LIBS nointrude::crypto)

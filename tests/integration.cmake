@@ -21,3 +21,17 @@ add_dependencies(integration_test nointrude integration_wire_client)
 # nodes die with the test: PR_SET_PDEATHSIG).
 set_tests_properties(integration_test PROPERTIES
   TIMEOUT 300 LABELS integration)
+
+# registry_test: the do-not-intrude list end to end on 12 nodes (batches of
+# 100,000 addresses, opt-outs through relays, the compliance tool,
+# escalation, refused bad input). It links the daemon library for the
+# sender key file reader and the registry for crafting records.
+ni_add_test(registry_test
+  SOURCES integration/registry_test.c integration/harness.c
+  LIBS nointrude::daemon PkgConfig::JANSSON)
+target_compile_definitions(registry_test PRIVATE
+  NI_BIN="$<TARGET_FILE:nointrude>"
+  NI_WIRE_CLIENT="$<TARGET_FILE:integration_wire_client>")
+add_dependencies(registry_test nointrude integration_wire_client)
+set_tests_properties(registry_test PROPERTIES
+  TIMEOUT 600 LABELS integration)

@@ -21,3 +21,15 @@ target_compile_definitions(node_daemon_test PRIVATE
   NOINTRUDE_BIN="$<TARGET_FILE:nointrude>")
 add_dependencies(node_daemon_test nointrude)
 set_tests_properties(node_daemon_test PROPERTIES TIMEOUT 240)
+
+# The sender's files and the registry commands' command lines (in-process).
+ni_add_test(node_batch_test SOURCES node_batch_test.c LIBS nointrude::daemon)
+
+# The registry commands through the built binary, offline: batch create
+# (files written or not), usage errors (exit 2), no node running (exit 1).
+ni_add_test(node_batch_cli_test SOURCES node_batch_cli_test.c
+  LIBS nointrude::registry PkgConfig::JANSSON)
+target_compile_definitions(node_batch_cli_test PRIVATE
+  NOINTRUDE_BIN="$<TARGET_FILE:nointrude>")
+add_dependencies(node_batch_cli_test nointrude)
+set_tests_properties(node_batch_cli_test PROPERTIES TIMEOUT 120)

@@ -105,6 +105,36 @@ static void test_defaults_kept(void **state) {
   assert_int_equal(f->opts.log_level, DHT_LOG_INFO);
 }
 
+static void test_registry_keys(void **state) {
+  fixture *f = *state;
+  reg_config d;
+  reg_config_default(&d);
+  assert_true(f->opts.reg.grace == d.grace);
+  assert_int_equal(f->opts.reg.batch_pow_base_bits, 16);
+  assert_int_equal(load(f, "forward_permille = 500\n"
+                           "optout_pow_bits = 8\n"
+                           "batch_pow_bits = 6\n"
+                           "grace_s = 1\n"
+                           "index_poll_s = 2\n"
+                           "index_lookback = 24\n"
+                           "escalation_levels = 2\n"
+                           "escalation_spacing_s = 3\n"
+                           "max_protected = 1000\n"),
+                   0);
+  assert_int_equal(f->opts.reg.forward_permille, 500);
+  assert_int_equal(f->opts.reg.optout_pow_bits, 8);
+  assert_int_equal(f->opts.reg.batch_pow_base_bits, 6);
+  assert_true(f->opts.reg.grace == 1 * DHT_SEC);
+  assert_true(f->opts.reg.index_poll_interval == 2 * DHT_SEC);
+  assert_int_equal(f->opts.reg.index_lookback, 24);
+  assert_int_equal(f->opts.reg.escalation_levels, 2);
+  assert_true(f->opts.reg.escalation_spacing == 3 * DHT_SEC);
+  assert_int_equal(f->opts.reg.max_protected, 1000);
+  /* Untouched: the protocol's index window. */
+  assert_true(f->opts.reg.index_window == d.index_window);
+  assert_int_equal(f->opts.dht.k, 16);
+}
+
 static void test_unknown_key(void **state) {
   fixture *f = *state;
   assert_int_equal(load(f, "k = 8\n\nfrobnicate = 1\n"), NODE_ERR_CONFIG);
@@ -132,6 +162,15 @@ static void test_bad_values(void **state) {
       {"log_level = loud\n", 1, "log_level"},
       {"request_timeout_ms = 5\n", 1, "request_timeout_ms"},
       {"control_max_clients = 0\n", 1, "control_max_clients"},
+      {"forward_permille = 1000\n", 1, "forward_permille"},
+      {"optout_pow_bits = 33\n", 1, "optout_pow_bits"},
+      {"batch_pow_bits = 41\n", 1, "batch_pow_bits"},
+      {"index_poll_s = 0\n", 1, "index_poll_s"},
+      {"index_lookback = 721\n", 1, "index_lookback"},
+      {"escalation_levels = 4\n", 1, "escalation_levels"},
+      {"escalation_spacing_s = 0\n", 1, "escalation_spacing_s"},
+      {"max_protected = 0\n", 1, "max_protected"},
+      {"grace_s = 31536001\n", 1, "grace_s"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     node_opts_default(&f->opts);
@@ -214,6 +253,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_good_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_defaults_kept, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registry_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_first_error_wins, setup, teardown),

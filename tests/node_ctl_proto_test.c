@@ -112,6 +112,50 @@ static void test_missing_and_bad_fields(void **state) {
              "{\"cmd\":\"lookup\",\"key\":\"" KEY64 "\"}");
 }
 
+static void test_registry_requests(void **state) {
+  node_ctl_request req;
+  char line[NODE_PATH_MAX + 128];
+  (void)state;
+  assert_int_equal(parse(&req, "{\"cmd\":\"get_all\",\"key\":\"" KEY64
+                               "\",\"max\":4096}"),
+                   0);
+  assert_int_equal(req.cmd, NODE_CTL_GET_ALL);
+  assert_int_equal(req.max, 4096);
+  assert_int_equal(parse(&req, "{\"cmd\":\"publish\",\"path\":\"/a/b.nib\"}"),
+                   0);
+  assert_string_equal(req.path, "/a/b.nib");
+  assert_int_equal(parse(&req, "{\"cmd\":\"protect_add\",\"address\":"
+                               "\"A@B.c\"}"),
+                   0);
+  assert_string_equal(req.address, "A@B.c"); /* the node canonicalises */
+  assert_int_equal(parse(&req, "{\"cmd\":\"protect_list\"}"), 0);
+  assert_int_equal(req.cmd, NODE_CTL_PROTECT_LIST);
+  EXPECT_BAD("\"max\": must be an integer, 1..4096",
+             "{\"cmd\":\"get_all\",\"key\":\"" KEY64 "\",\"max\":0}");
+  EXPECT_BAD("\"max\"",
+             "{\"cmd\":\"get_all\",\"key\":\"" KEY64 "\",\"max\":4097}");
+  EXPECT_BAD("\"max\"",
+             "{\"cmd\":\"get_all\",\"key\":\"" KEY64 "\",\"max\":\"9\"}");
+  EXPECT_BAD("\"key\": missing", "{\"cmd\":\"get_all\"}");
+  EXPECT_BAD("\"path\": must be an absolute path",
+             "{\"cmd\":\"publish\",\"path\":\"b.nib\"}");
+  EXPECT_BAD("\"path\": must be 1..", "{\"cmd\":\"publish\",\"path\":\"\"}");
+  /* jansson itself refuses NUL in strings (JSON_ALLOW_NUL is not set). */
+  EXPECT_BAD("\\u0000 is not allowed",
+             "{\"cmd\":\"publish\",\"path\":\"/a\\u0000b\"}");
+  EXPECT_BAD("\"path\": missing", "{\"cmd\":\"publish\"}");
+  EXPECT_BAD("\"address\": must be a string",
+             "{\"cmd\":\"protect_remove\",\"address\":1}");
+  EXPECT_BAD("\"address\": unknown field",
+             "{\"cmd\":\"protect_list\",\"address\":\"a@b\"}");
+  /* A path of NODE_PATH_MAX bytes does not fit. */
+  size_t n = (size_t)snprintf(line, sizeof line, "{\"cmd\":\"publish\",\"path\":\"/");
+  memset(line + n, 'p', NODE_PATH_MAX - 1);
+  snprintf(line + n + NODE_PATH_MAX - 1, sizeof line - n - NODE_PATH_MAX + 1,
+           "\"}");
+  EXPECT_BAD("\"path\": must be 1..4095 bytes", line);
+}
+
 static void test_value_limits(void **state) {
   char line[4096];
   char value[DHT_NOTE_VALUE_MAX + 2];
@@ -188,6 +232,9 @@ static void roundtrip(const node_ctl_request *in) {
   assert_memory_equal(out.value, in->value, in->value_len);
   assert_true(out.ttl_s == in->ttl_s);
   assert_memory_equal(out.key, in->key, DHT_KEY_LEN);
+  assert_true(out.max == in->max);
+  assert_string_equal(out.path, in->path);
+  assert_string_equal(out.address, in->address);
 }
 
 static void test_request_roundtrip(void **state) {
@@ -202,10 +249,30 @@ static void test_request_roundtrip(void **state) {
       req.value_len = 3;
       memcpy(req.value, "\xff\x00\x80", 3); /* not UTF-8: goes as hex */
       req.ttl_s = 3600;
-    } else if (cmd != NODE_CTL_STATUS && cmd != NODE_CTL_PEERS) {
+    } else if (cmd == NODE_CTL_PUBLISH) {
+      snprintf(req.path, sizeof req.path, "/tmp/a \"batch\".nib");
+    } else if (cmd == NODE_CTL_PROTECT_ADD || cmd == NODE_CTL_PROTECT_REMOVE) {
+      snprintf(req.address, sizeof req.address, " J\xc3\xbcrgen@Example.de");
+    } else if (cmd != NODE_CTL_STATUS && cmd != NODE_CTL_PEERS &&
+               cmd != NODE_CTL_PROTECT_LIST) {
       for (int i = 0; i < DHT_KEY_LEN; i++) req.key[i] = (uint8_t)(i * 7 + cmd);
+      if (cmd == NODE_CTL_GET_ALL) req.max = 77;
     }
     roundtrip(&req);
+    /* get_all without "max" means the default. */
+    if (cmd == NODE_CTL_GET_ALL) {
+      req.max = 0;
+      json_t *obj = node_ctl_request_json(&req);
+      size_t len;
+      char *line = node_ctl_encode_line(obj, &len);
+      node_ctl_request out;
+      json_decref(obj);
+      assert_int_equal(node_ctl_parse_request(&out, line, len - 1, err,
+                                              sizeof err),
+                       0);
+      free(line);
+      assert_int_equal(out.max, NODE_CTL_GET_ALL_DEFAULT);
+    }
   }
 }
 
@@ -270,6 +337,43 @@ static void test_status_reply(void **state) {
                    9);
   assert_int_equal(json_integer_value(json_object_get(r, "uptime_ms")), 1234);
   json_decref(r);
+  /* The registry's counters and settings. */
+  st.reg.matches = 3;
+  st.reg.escalations_sent = 14;
+  st.reg.protected_addresses = 2;
+  reg_config_default(&st.reg_cfg);
+  r = node_ctl_status_json(&st);
+  json_t *g = json_object_get(r, "registry");
+  assert_int_equal(json_integer_value(json_object_get(g, "matches")), 3);
+  assert_int_equal(json_integer_value(json_object_get(g, "escalations_sent")),
+                   14);
+  assert_int_equal(
+      json_integer_value(json_object_get(g, "protected_addresses")), 2);
+  assert_int_equal(json_integer_value(json_object_get(g, "optout_pow_bits")),
+                   12);
+  assert_int_equal(json_integer_value(json_object_get(g, "index_window_s")),
+                   3600);
+  json_decref(r);
+}
+
+static void test_record_json(void **state) {
+  dht_record rec;
+  uint8_t payload[3] = {0x93, 0x01, 0x02};
+  (void)state;
+  memset(&rec, 0, sizeof rec);
+  rec.version = 1;
+  rec.type = REG_RECORD_INDEX;
+  rec.payload = payload;
+  rec.payload_len = sizeof payload;
+  json_t *r = node_ctl_record_raw_json(&rec, payload, 2);
+  assert_non_null(r);
+  assert_int_equal(json_integer_value(json_object_get(r, "type")), 4);
+  assert_string_equal(json_string_value(json_object_get(r, "payload_hex")),
+                      "930102");
+  assert_string_equal(json_string_value(json_object_get(r, "record_hex")),
+                      "9301");
+  assert_null(json_object_get(r, "value_hex"));
+  json_decref(r);
 }
 
 int main(void) {
@@ -277,6 +381,8 @@ int main(void) {
       cmocka_unit_test(test_good_requests),
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_missing_and_bad_fields),
+      cmocka_unit_test(test_registry_requests),
+      cmocka_unit_test(test_record_json),
       cmocka_unit_test(test_value_limits),
       cmocka_unit_test(test_oversized_line),
       cmocka_unit_test(test_deep_nesting),

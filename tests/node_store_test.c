@@ -3,7 +3,8 @@
  * directory: put, get, delete, prefix iteration, batches, reopening, the
  * read-only open beside a writer; then what is stored in it: the identity
  * (identity.c), note sequence numbers and routing snapshot entries
- * (persist.c), including corrupt stored bytes.
+ * (persist.c), the registry's state (reg_state.c), including corrupt
+ * stored bytes.
  */
 #include "node_test_util.h"
 
@@ -17,6 +18,7 @@
 #include "errors.h"
 #include "identity.h"
 #include "persist.h"
+#include "reg_state.h"
 #include "store_rocks.h"
 
 typedef struct fixture {
@@ -423,6 +425,51 @@ static void test_snapshot_store(void **state) {
   engine_stop(&e);
 }
 
+/* reg_start attaches a registry to |e| whose state goes to the store. */
+static reg_node *reg_start(engine *e) {
+  reg_config cfg;
+  reg_env env;
+  reg_node *r = NULL;
+  reg_config_default(&cfg);
+  memset(&env, 0, sizeof env);
+  node_reg_state_env(&e->p, &env);
+  env.random = test_random;
+  assert_int_equal(reg_node_new(&r, &cfg, &env, e->dht, &e->ident, e->now), 0);
+  return r;
+}
+
+static int first_address(void *arg, const char *canon) {
+  snprintf(arg, REG_ADDRESS_MAX + 1, "%s", canon);
+  return 1;
+}
+
+static void test_reg_state(void **state) {
+  fixture *f = *state;
+  engine e;
+  char addr[REG_ADDRESS_MAX + 1] = "";
+  size_t restored = 9;
+  engine_start(&e, f->st);
+  reg_node *r = reg_start(&e);
+  assert_int_equal(reg_node_protect_add(r, e.now, " Alice@Example.ORG"), 0);
+  long stored = count_prefix(f->st, NODE_REG_STATE_PREFIX);
+  assert_true(stored >= 1);
+  reg_node_free(r);
+  /* A corrupt entry beside the good ones: refused, counted, deleted. */
+  assert_int_equal(node_store_put(f->st, K("gP\x01junk"), K("zz"), 0), 0);
+  r = reg_start(&e);
+  assert_int_equal(node_reg_state_restore(&e.p, r, e.now, &restored), 0);
+  assert_int_equal((long)restored, stored);
+  assert_true(e.p.restore_failures == 1);
+  assert_int_equal(count_prefix(f->st, NODE_REG_STATE_PREFIX), stored);
+  assert_int_equal(reg_node_protect_list(r, first_address, addr), 1);
+  assert_string_equal(addr, "alice@example.org");
+  /* Removing deletes its entry. */
+  assert_int_equal(reg_node_protect_remove(r, e.now, "alice@example.org"), 0);
+  assert_int_equal(count_prefix(f->st, NODE_REG_STATE_PREFIX), stored - 1);
+  reg_node_free(r);
+  engine_stop(&e);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -437,6 +484,7 @@ int main(void) {
       T(test_restore),
       T(test_store_hooks),
       T(test_snapshot_store),
+      T(test_reg_state),
       cmocka_unit_test(test_snapshot_codec),
       cmocka_unit_test(test_record_dbkey),
   };

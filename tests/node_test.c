@@ -58,6 +58,15 @@ typedef struct simnode {
   unsigned puts, dels; /* persistence hook calls */
   int fail_puts;       /* make store_put fail */
   unsigned warnings;   /* log lines at DHT_LOG_WARN or worse */
+  uint8_t put_slot[DHT_KEY_LEN], del_slot[DHT_KEY_LEN]; /* the latest */
+  uint8_t put_key[DHT_KEY_LEN];
+  /* app messages received (env.app_message) */
+  unsigned apps;
+  uint8_t app_msg[DHT_APP_MAX];
+  size_t app_len;
+  dht_contact app_from;
+  int app_status;  /* what the hook answers */
+  int app_forward; /* >= 0: the hook forwards the payload to that node */
 } simnode;
 
 /* Datagrams a node sends to the raw client's address are kept here. */
@@ -95,14 +104,19 @@ static void env_random(void *user, uint8_t *buf, size_t len) {
 }
 
 static int env_put(void *user, const uint8_t key[DHT_KEY_LEN],
-                   const uint8_t author[NC_PK_LEN], const uint8_t *rec,
+                   const uint8_t slot[DHT_KEY_LEN], const uint8_t *rec,
                    size_t len) {
   simnode *s = user;
-  (void)key, (void)author, (void)rec, (void)len;
+  (void)rec, (void)len;
   if (s->fail_puts) return -1;
   s->puts++;
+  memcpy(s->put_key, key, DHT_KEY_LEN);
+  memcpy(s->put_slot, slot, DHT_KEY_LEN);
   return 0;
 }
+
+static int env_app(void *user, dht_time now, const dht_contact *from,
+                   const uint8_t *msg, size_t len);
 
 static void env_log(void *user, int level, const char *line) {
   simnode *s = user;
@@ -111,12 +125,16 @@ static void env_log(void *user, int level, const char *line) {
 }
 
 static int env_del(void *user, const uint8_t key[DHT_KEY_LEN],
-                   const uint8_t author[NC_PK_LEN]) {
+                   const uint8_t slot[DHT_KEY_LEN]) {
   simnode *s = user;
-  (void)key, (void)author;
+  (void)key;
   s->dels++;
+  memcpy(s->del_slot, slot, DHT_KEY_LEN);
   return 0;
 }
+
+/* The node that gets no app_message hook in the next net_new, or -1. */
+static int no_app_node = -1;
 
 static int pkt_less(const pkt *a, const pkt *b) {
   return a->at != b->at ? a->at < b->at : a->seq < b->seq;
@@ -224,7 +242,13 @@ static net *net_new(const dht_config *cfg, int n, uint64_t seed) {
     rnd_fill(w, seedb, sizeof seedb);
     assert_int_equal(nc_identity_from_seed(&s->ident, seedb, DIFFICULTY, 0, 0),
                      0);
-    dht_env env = {s, env_random, env_log, env_put, env_del};
+    dht_env env = {.user = s,
+                   .random = env_random,
+                   .log = env_log,
+                   .store_put = env_put,
+                   .store_del = env_del,
+                   .app_message = i == no_app_node ? NULL : env_app};
+    s->app_forward = -1;
     s->w = w;
     s->addr = node_addr(i);
     s->alive = 1;
@@ -299,6 +323,18 @@ static void test_config(dht_config *cfg, unsigned paths) {
 
 /* Node 0 is the bootstrap node; the others join through it, 200 ms apart,
  * then the network settles. */
+static net *net_joined_cfg(const dht_config *cfg, int n, uint64_t seed) {
+  net *w = net_new(cfg, n, seed);
+  for (int i = 1; i < n; i++) {
+    net_run(w, 200 * DHT_MS);
+    assert_int_equal(
+        dht_node_bootstrap(w->nodes[i].node, w->now, &w->nodes[0].addr), 0);
+    touch(w, i);
+  }
+  net_run(w, 30 * DHT_SEC);
+  return w;
+}
+
 static net *net_joined(int n, unsigned paths, uint64_t seed) {
   dht_config cfg;
   test_config(&cfg, paths);
@@ -1457,8 +1493,8 @@ static void test_api_arguments(void **state) {
   (void)state;
   test_config(&cfg, 1);
   assert_int_equal(nc_identity_from_seed(&id, seed, DIFFICULTY, 0, 0), 0);
-  dht_env env = {NULL, env_random, NULL, NULL, NULL};
-  dht_env no_rand = {NULL, NULL, NULL, NULL, NULL};
+  dht_env env = {.random = env_random};
+  dht_env no_rand = {.user = NULL};
   assert_int_equal(dht_node_new(&node, &cfg, &no_rand, &id, T0),
                    DHT_ERR_INVALID_ARGUMENT);
   assert_null(node);
@@ -1478,6 +1514,510 @@ static void test_api_arguments(void **state) {
   assert_int_equal(cfg.store_max_bytes, 64u * 1024 * 1024);
   assert_int_equal(cfg.max_operations, 64);
   dht_node_free(NULL);
+}
+
+/* ---- registry extensions: multi records, app messages, random contacts,
+ * get_all ---------------------------------------------------------------- */
+
+#define MULTI_TYPE 77
+
+static const dht_record_type ext_types[] = {
+    {.type = MULTI_TYPE,
+     .name = "test-multi",
+     .max_payload = 600,
+     .max_lifetime = 86400,
+     .key_check = NULL,
+     .multi = 1},
+};
+
+static void ext_config(dht_config *cfg) {
+  test_config(cfg, 1);
+  cfg->types = ext_types;
+  cfg->n_types = sizeof ext_types / sizeof *ext_types;
+}
+
+static void ext_identity(nc_identity *id, uint32_t n) {
+  uint8_t seed[NC_SEED_LEN] = {0xee};
+  seed[1] = (uint8_t)n;
+  seed[2] = (uint8_t)(n >> 8);
+  assert_int_equal(nc_identity_from_seed(id, seed, DIFFICULTY, 0, 0), 0);
+}
+
+/* Builds a signed multi record of |author| under |key|: payload "multi",
+ * le32 |n|, padded with 'p' to |pad| (>= 9) bytes, written to |payload|
+ * (which |rec| points to). Returns the encoded length in |out|. */
+static size_t build_multi(const nc_identity *author,
+                          const uint8_t key[DHT_KEY_LEN], uint32_t n,
+                          size_t pad, uint64_t created, uint64_t ttl,
+                          uint8_t *payload, dht_record *rec, uint8_t *out) {
+  size_t len;
+  memset(payload, 'p', pad);
+  memcpy(payload, "multi", 5);
+  for (int b = 0; b < 4; b++) payload[5 + b] = (uint8_t)(n >> (8 * b));
+  memset(rec, 0, sizeof *rec);
+  rec->version = DHT_RECORD_VERSION;
+  rec->type = MULTI_TYPE;
+  memcpy(rec->key, key, DHT_KEY_LEN);
+  rec->created = created;
+  rec->expires = created + ttl;
+  rec->payload = payload;
+  rec->payload_len = pad;
+  dht_record_sign(rec, author);
+  assert_int_equal(dht_record_encode(rec, out, DHT_MAX_RECORD, &len), 0);
+  return len;
+}
+
+/* The slot of a multi record, computed here independently of the engine:
+ * BLAKE2b-256(author_pk || payload). */
+static void expect_slot(uint8_t out[DHT_KEY_LEN], const uint8_t pk[NC_PK_LEN],
+                        const uint8_t *payload, size_t len) {
+  nc_hasher h;
+  nc_hasher_init(&h, NULL, 0, DHT_KEY_LEN);
+  nc_hasher_update(&h, pk, NC_PK_LEN);
+  nc_hasher_update(&h, payload, len);
+  nc_hasher_final(&h, out, DHT_KEY_LEN);
+}
+
+/* Multi records on one storer: several payloads of one author under one
+ * key are all kept, each in its own slot, and the persistence hooks are
+ * told the slot; identical bytes are a refresh, a later expiry replaces,
+ * an earlier one is stale; the per-author quota counts every slot. */
+static void test_multi_records(void **state) {
+  dht_config cfg;
+  nc_identity a, b;
+  uint8_t key[DHT_KEY_LEN], slot[DHT_KEY_LEN];
+  uint8_t p1[64], p2[64], p3[64];
+  uint8_t b1[DHT_MAX_RECORD], b2[DHT_MAX_RECORD], b3[DHT_MAX_RECORD];
+  dht_record r1, r2, r3;
+  (void)state;
+  ext_config(&cfg);
+  cfg.author_max_records = 3;
+  net *w = net_new(&cfg, 1, 40);
+  simnode *s = &w->nodes[0];
+  dht_node *node = s->node;
+  uint64_t now_s = w->now / DHT_SEC;
+  ext_identity(&a, 1);
+  ext_identity(&b, 2);
+  memset(key, 0x33, sizeof key);
+  size_t l1 = build_multi(&a, key, 1, 40, now_s, 3600, p1, &r1, b1);
+  size_t l2 = build_multi(&a, key, 2, 40, now_s, 60, p2, &r2, b2);
+  assert_int_equal(dht_node_put(node, w->now, b1, l1, NULL, NULL), 0);
+  expect_slot(slot, a.pk, p1, 40);
+  assert_memory_equal(s->put_key, key, DHT_KEY_LEN);
+  assert_memory_equal(s->put_slot, slot, DHT_KEY_LEN);
+  assert_int_equal(dht_node_put(node, w->now, b2, l2, NULL, NULL), 0);
+  expect_slot(slot, a.pk, p2, 40);
+  assert_memory_equal(s->put_slot, slot, DHT_KEY_LEN);
+  assert_int_equal(s->puts, 2);
+  assert_int_equal(dht_node_local_get(node, key, NULL, NULL), 2);
+  assert_int_equal(dht_store_author(&node->store, a.pk)->count, 2);
+  assert_non_null(dht_store_find(&node->store, key, slot));
+  assert_null(dht_store_find(&node->store, key, a.pk));
+  /* The same bytes again: a refresh, not persisted again. */
+  assert_int_equal(dht_node_put(node, w->now, b1, l1, NULL, NULL), 0);
+  assert_int_equal(s->puts, 2);
+  /* The same slot (payload) with a later expiry replaces; then the old
+   * one, expiring earlier, is stale. */
+  size_t l3 = build_multi(&a, key, 1, 40, now_s, 7200, p3, &r3, b3);
+  assert_int_equal(dht_node_put(node, w->now, b3, l3, NULL, NULL), 0);
+  assert_int_equal(s->puts, 3);
+  expect_slot(slot, a.pk, p1, 40);
+  assert_memory_equal(s->put_slot, slot, DHT_KEY_LEN);
+  assert_int_equal(dht_node_local_get(node, key, NULL, NULL), 2);
+  assert_int_equal(dht_store_find(&node->store, key, slot)->expires,
+                   now_s + 7200);
+  assert_int_equal(dht_node_put(node, w->now, b1, l1, NULL, NULL),
+                   DHT_ERR_STALE);
+  /* Quota: three records of |a| at most, whatever the slots. */
+  l3 = build_multi(&a, key, 3, 40, now_s, 3600, p3, &r3, b3);
+  assert_int_equal(dht_node_put(node, w->now, b3, l3, NULL, NULL), 0);
+  l3 = build_multi(&a, key, 4, 40, now_s, 3600, p3, &r3, b3);
+  assert_int_equal(dht_node_put(node, w->now, b3, l3, NULL, NULL),
+                   DHT_ERR_QUOTA);
+  assert_int_equal(dht_node_local_get(node, key, NULL, NULL), 3);
+  assert_int_equal(dht_store_author(&node->store, a.pk)->count, 3);
+  /* Ordinary types keep slot = author pk, as before. */
+  size_t ln = build_note(&b, "n", "v", now_s, 3600, 1, &r3, b3);
+  assert_int_equal(dht_node_put(node, w->now, b3, ln, NULL, NULL), 0);
+  assert_memory_equal(s->put_slot, b.pk, NC_PK_LEN);
+  /* Expiry of r2 deletes its slot only. */
+  touch(w, 0);
+  net_run(w, 120 * DHT_SEC);
+  assert_int_equal(s->dels, 1);
+  expect_slot(slot, a.pk, p2, 40);
+  assert_memory_equal(s->del_slot, slot, DHT_KEY_LEN);
+  assert_int_equal(dht_node_local_get(node, key, NULL, NULL), 2);
+  net_free(w);
+}
+
+typedef struct ares {
+  int done, status;
+  unsigned calls;
+} ares;
+
+static void on_sent(void *arg, int status) {
+  ares *r = arg;
+  r->calls++;
+  assert_false(r->done); /* exactly once */
+  r->done = 1;
+  r->status = status;
+}
+
+static dht_contact contact_of(const simnode *s) {
+  dht_contact c;
+  memset(&c, 0, sizeof c);
+  memcpy(c.id, s->ident.id, DHT_ID_LEN);
+  memcpy(c.pk, s->ident.pk, NC_PK_LEN);
+  c.nonce = s->ident.nonce;
+  c.addr = s->addr;
+  return c;
+}
+
+static int env_app(void *user, dht_time now, const dht_contact *from,
+                   const uint8_t *msg, size_t len) {
+  simnode *s = user;
+  assert_true(len >= 1 && len <= DHT_APP_MAX);
+  assert_true(now >= T0);
+  s->apps++;
+  memcpy(s->app_msg, msg, len);
+  s->app_len = len;
+  s->app_from = *from;
+  if (s->app_forward >= 0) {
+    dht_contact c = contact_of(&s->w->nodes[s->app_forward]);
+    assert_int_equal(
+        dht_node_send_app(s->node, now, &c, msg, len, NULL, NULL), 0);
+  }
+  return s->app_status;
+}
+
+static void send_and_wait(net *w, int from, int to, const uint8_t *msg,
+                          size_t len, ares *r) {
+  dht_contact c = contact_of(&w->nodes[to]);
+  memset(r, 0, sizeof *r);
+  assert_int_equal(dht_node_send_app(w->nodes[from].node, w->now, &c, msg,
+                                     len, on_sent, r),
+                   0);
+  assert_false(r->done); /* never from inside the call */
+  touch(w, from);
+  net_wait(w, &r->done, 10 * DHT_SEC);
+  assert_true(r->done);
+}
+
+static void test_app_messages(void **state) {
+  dht_config cfg;
+  uint8_t msg[DHT_APP_MAX + 1];
+  ares r;
+  (void)state;
+  ext_config(&cfg);
+  no_app_node = 4;
+  net *w = net_joined_cfg(&cfg, 12, 41);
+  no_app_node = -1;
+  for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)(i * 7 + 1);
+  /* Round trip: the payload arrives intact, from the sender's identity. */
+  uint64_t req = stats_of(w, 2).requests_in;
+  send_and_wait(w, 1, 2, msg, DHT_APP_MAX, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(w->nodes[2].apps, 1);
+  assert_int_equal(w->nodes[2].app_len, DHT_APP_MAX);
+  assert_memory_equal(w->nodes[2].app_msg, msg, DHT_APP_MAX);
+  assert_memory_equal(w->nodes[2].app_from.pk, w->nodes[1].ident.pk,
+                      NC_PK_LEN);
+  assert_memory_equal(w->nodes[2].app_from.id, w->nodes[1].ident.id,
+                      DHT_ID_LEN);
+  assert_int_equal(w->nodes[2].app_from.nonce, w->nodes[1].ident.nonce);
+  assert_true(dht_addr_equal(&w->nodes[2].app_from.addr, &w->nodes[1].addr));
+  assert_int_equal(stats_of(w, 2).requests_in, req + 1);
+  /* The receiver's answer comes back as the status. */
+  w->nodes[2].app_status = DHT_ERR_QUOTA;
+  send_and_wait(w, 1, 2, msg + 5, 1, &r);
+  assert_int_equal(r.status, DHT_ERR_QUOTA);
+  assert_int_equal(w->nodes[2].app_len, 1);
+  assert_int_equal(w->nodes[2].app_msg[0], msg[5]);
+  w->nodes[2].app_status = 0;
+  /* The hook may send from inside the call (opt-out relaying). */
+  w->nodes[2].app_forward = 3;
+  send_and_wait(w, 1, 2, msg, 10, &r);
+  assert_int_equal(r.status, 0);
+  net_run(w, 2 * DHT_SEC);
+  assert_int_equal(w->nodes[3].apps, 1);
+  assert_int_equal(w->nodes[3].app_len, 10);
+  assert_memory_equal(w->nodes[3].app_msg, msg, 10);
+  assert_memory_equal(w->nodes[3].app_from.pk, w->nodes[2].ident.pk,
+                      NC_PK_LEN);
+  w->nodes[2].app_forward = -1;
+  /* No hook: refused. */
+  send_and_wait(w, 1, 4, msg, 10, &r);
+  assert_int_equal(r.status, DHT_ERR_UNKNOWN_TYPE);
+  assert_int_equal(w->nodes[4].apps, 0);
+  /* The peer is gone: a timeout, reported once. */
+  kill_node(w, 5);
+  dht_time sent = w->now;
+  send_and_wait(w, 1, 5, msg, 10, &r);
+  assert_int_equal(r.status, DHT_ERR_TIMEOUT);
+  assert_true(w->now - sent >= cfg.request_timeout);
+  net_run(w, 5 * DHT_SEC);
+  assert_int_equal(r.calls, 1);
+  /* Arguments. */
+  dht_node *n1 = w->nodes[1].node;
+  dht_contact c = contact_of(&w->nodes[2]);
+  assert_int_equal(dht_node_send_app(n1, w->now, &c, msg, 0, on_sent, &r),
+                   DHT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(dht_node_send_app(n1, w->now, &c, NULL, 5, on_sent, &r),
+                   DHT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(dht_node_send_app(n1, w->now, &c, msg, DHT_APP_MAX + 1,
+                                     on_sent, &r),
+                   DHT_ERR_TOO_LARGE);
+  dht_contact self = contact_of(&w->nodes[1]);
+  assert_int_equal(dht_node_send_app(n1, w->now, &self, msg, 5, on_sent, &r),
+                   DHT_ERR_INVALID_ARGUMENT);
+  int guard = 0;
+  do /* a nonce for this key that fails the puzzle */
+    c.nonce++;
+  while (nc_id_verify(NULL, c.pk, c.nonce, DIFFICULTY) != NC_ERR_PUZZLE &&
+         ++guard < 10000);
+  assert_int_equal(dht_node_send_app(n1, w->now, &c, msg, 5, on_sent, &r),
+                   DHT_ERR_PUZZLE);
+  net_free(w);
+}
+
+static int contact_index(const dht_contact *all, size_t n,
+                         const dht_contact *c) {
+  for (size_t i = 0; i < n; i++)
+    if (memcmp(all[i].id, c->id, DHT_ID_LEN) == 0) return (int)i;
+  return -1;
+}
+
+static void test_random_contacts(void **state) {
+  static dht_contact all[MAXN], pick[MAXN], pick2[MAXN];
+  unsigned hits[MAXN] = {0};
+  (void)state;
+  net *w = net_joined(20, 1, 42);
+  net *w2 = net_joined(20, 1, 42); /* the same seed */
+  dht_node *node = w->nodes[3].node;
+  size_t n_all = dht_node_contacts(node, all, MAXN);
+  assert_true(n_all >= 8);
+  for (size_t round = 0; round < 3; round++) {
+    size_t want = round == 1 ? MAXN : 5;
+    size_t n = dht_node_random_contacts(node, pick, want);
+    assert_int_equal(n, want < n_all ? want : n_all);
+    for (size_t i = 0; i < n; i++) {
+      int at = contact_index(all, n_all, &pick[i]);
+      assert_true(at >= 0); /* from the table */
+      assert_memory_equal(&pick[i], &all[at], sizeof pick[i]);
+      for (size_t j = 0; j < i; j++) /* distinct */
+        assert_memory_not_equal(pick[i].id, pick[j].id, DHT_ID_LEN);
+    }
+    /* Deterministic under a seeded generator. */
+    size_t n2 = dht_node_random_contacts(w2->nodes[3].node, pick2, want);
+    assert_int_equal(n2, n);
+    assert_memory_equal(pick, pick2, n * sizeof *pick);
+  }
+  /* Uniform: 40 draws per contact hit each of them 20..80 times. */
+  for (size_t t = 0; t < 40 * n_all; t++) {
+    assert_int_equal(dht_node_random_contacts(node, pick, 1), 1);
+    hits[contact_index(all, n_all, &pick[0])]++;
+  }
+  for (size_t i = 0; i < n_all; i++)
+    assert_true(hits[i] >= 20 && hits[i] <= 80);
+  assert_int_equal(dht_node_random_contacts(NULL, pick, 1), 0);
+  assert_int_equal(dht_node_random_contacts(node, pick, 0), 0);
+  net_free(w);
+  net_free(w2);
+}
+
+typedef struct gares {
+  int done, status;
+  unsigned found, visits;
+  uint64_t now_s, max_seq;
+  uint8_t (*slots)[DHT_KEY_LEN];
+  size_t cap;
+  dht_lookup_stats st;
+} gares;
+
+static void on_visit(void *arg, const dht_record *rec, const uint8_t *bytes,
+                     size_t len) {
+  gares *r = arg;
+  dht_record again;
+  assert_false(r->done);
+  assert_true(r->visits < r->cap);
+  /* Every visited record is valid, and visited once. */
+  assert_int_equal(dht_record_decode(&again, bytes, len), 0);
+  assert_int_equal(dht_record_verify(&again, r->now_s, DIFFICULTY, ext_types,
+                                     sizeof ext_types / sizeof *ext_types),
+                   0);
+  dht_record_slot(r->slots[r->visits], rec, rec->type == MULTI_TYPE);
+  for (unsigned j = 0; j < r->visits; j++)
+    assert_memory_not_equal(r->slots[j], r->slots[r->visits], DHT_KEY_LEN);
+  r->visits++;
+  if (rec->seq > r->max_seq) r->max_seq = rec->seq;
+}
+
+static void on_all_done(void *arg, int status, unsigned found,
+                        const dht_lookup_stats *st) {
+  gares *r = arg;
+  assert_false(r->done);
+  assert_non_null(st);
+  r->done = 1;
+  r->status = status;
+  r->found = found;
+  r->st = *st;
+}
+
+static void get_all_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
+                             unsigned max, gares *r) {
+  size_t cap = r->cap;
+  uint8_t(*slots)[DHT_KEY_LEN] = r->slots;
+  memset(r, 0, sizeof *r);
+  r->cap = cap;
+  r->slots = slots;
+  r->now_s = w->now / DHT_SEC;
+  assert_int_equal(dht_node_get_all(w->nodes[who].node, w->now, key, max,
+                                    on_visit, on_all_done, r),
+                   0);
+  assert_false(r->done);
+  touch(w, who);
+  net_wait(w, &r->done, 300 * DHT_SEC);
+  assert_true(r->done);
+  assert_int_equal(r->found, r->visits);
+}
+
+/* Indexes of the K live nodes closest to |key|. */
+static void closest_nodes(const net *w, const uint8_t key[DHT_KEY_LEN],
+                          int out[K]) {
+  uint8_t want[K][DHT_ID_LEN];
+  assert_int_equal(brute_closest(w, key, -1, want), K);
+  for (int j = 0; j < K; j++) {
+    out[j] = -1;
+    for (int i = 0; i < w->n; i++)
+      if (memcmp(w->nodes[i].ident.id, want[j], DHT_ID_LEN) == 0) out[j] = i;
+    assert_true(out[j] >= 0);
+  }
+}
+
+static int is_among(const int *set, int n, int x) {
+  for (int i = 0; i < n; i++)
+    if (set[i] == x) return 1;
+  return 0;
+}
+
+static void restore_on(net *w, int who, const uint8_t *bytes, size_t len) {
+  assert_int_equal(
+      dht_node_restore_record(w->nodes[who].node, w->now, bytes, len, 0), 0);
+}
+
+/* get_all: 300 multi records of 5 authors spread over the K closest (each
+ * holds about a quarter of them, so the collection must merge and page),
+ * one tampered record among them, one record only in the reader's store;
+ * then a cap on the count, the newest version of an ordinary type, and
+ * 1200 records held by every one of the K closest. */
+static void test_get_all(void **state) {
+  dht_config cfg;
+  nc_identity authors[10];
+  uint8_t key[DHT_KEY_LEN], payload[DHT_MAX_RECORD], bytes[DHT_MAX_RECORD];
+  int near[K];
+  dht_record rec;
+  gares r;
+  pres p;
+  (void)state;
+  ext_config(&cfg);
+  net *w = net_joined_cfg(&cfg, 30, 43);
+  uint64_t now_s = w->now / DHT_SEC;
+  r.cap = 2000;
+  r.slots = calloc(r.cap, DHT_KEY_LEN);
+  assert_non_null(r.slots);
+  for (uint32_t a = 0; a < 10; a++) ext_identity(&authors[a], 100 + a);
+  /* Over the network: two payloads of one author under one key are both
+   * stored by each of the K closest. */
+  memset(key, 0x44, sizeof key);
+  closest_nodes(w, key, near);
+  for (uint32_t i = 0; i < 2; i++) {
+    size_t len = build_multi(&w->nodes[5].ident, key, i, 30, now_s, 3600,
+                             payload, &rec, bytes);
+    put_and_wait(w, 5, bytes, len, &p);
+    assert_int_equal(p.status, 0);
+    assert_int_equal(p.stored, K);
+  }
+  for (int j = 0; j < K; j++)
+    assert_int_equal(dht_node_local_get(w->nodes[near[j]].node, key, NULL,
+                                        NULL),
+                     2);
+  /* 300 records spread over the K closest, two copies each. */
+  memset(key, 0x55, sizeof key);
+  closest_nodes(w, key, near);
+  int reader = 0;
+  while (is_among(near, K, reader)) reader++;
+  for (uint32_t i = 0; i < 300; i++) {
+    size_t len = build_multi(&authors[i % 5], key, i, 120, now_s, 3600,
+                             payload, &rec, bytes);
+    restore_on(w, near[i % K], bytes, len);
+    restore_on(w, near[(i + 3) % K], bytes, len);
+  }
+  /* A tampered record slipped into one storer's table. */
+  size_t len = build_multi(&authors[0], key, 9999, 120, now_s, 3600, payload,
+                           &rec, bytes);
+  payload[50] ^= 1; /* after signing */
+  assert_int_equal(dht_record_encode(&rec, bytes, sizeof bytes, &len), 0);
+  assert_int_equal(dht_store_put(&w->nodes[near[0]].node->store, &rec, bytes,
+                                 len, w->now),
+                   DHT_STORE_NEW);
+  /* One record only the reader holds. */
+  len = build_multi(&authors[6], key, 5000, 120, now_s, 3600, payload, &rec,
+                    bytes);
+  restore_on(w, reader, bytes, len);
+  uint64_t refused = stats_of(w, reader).records_refused;
+  get_all_and_wait(w, reader, key, 1000, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.found, 301);
+  assert_true(stats_of(w, reader).records_refused > refused);
+  /* At most max_records. */
+  get_all_and_wait(w, reader, key, 50, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.found, 50);
+  /* Ordinary types: the highest seq of each author. */
+  size_t l1 = build_note(&authors[7], "inbox", "one", now_s, 3600, 1, &rec,
+                         bytes);
+  closest_nodes(w, rec.key, near);
+  memcpy(key, rec.key, DHT_KEY_LEN);
+  restore_on(w, near[0], bytes, l1);
+  l1 = build_note(&authors[7], "inbox", "two", now_s, 3600, 2, &rec, bytes);
+  restore_on(w, near[1], bytes, l1);
+  l1 = build_note(&authors[8], "inbox", "three", now_s, 3600, 1, &rec, bytes);
+  assert_memory_not_equal(rec.key, key, DHT_KEY_LEN); /* note keys differ */
+  reader = 0;
+  while (is_among(near, K, reader)) reader++;
+  get_all_and_wait(w, reader, key, 10, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.found, 1);
+  assert_int_equal(r.max_seq, 2);
+  /* 1200 records under one key (an opt-out inbox), on each of the K
+   * closest: paged through many VALUES replies. */
+  memset(key, 0x66, sizeof key);
+  closest_nodes(w, key, near);
+  for (uint32_t i = 0; i < 1200; i++) {
+    len = build_multi(&authors[i % 10], key, i, 100, now_s, 3600, payload,
+                      &rec, bytes);
+    for (int j = 0; j < K; j++) restore_on(w, near[j], bytes, len);
+  }
+  reader = 0;
+  while (is_among(near, K, reader)) reader++;
+  get_all_and_wait(w, reader, key, 5000, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.found, 1200);
+  print_message("get_all 1200 records: %u requests, %.1f s\n", r.st.queried,
+                (double)r.st.duration / DHT_SEC);
+  /* Nothing under a key: status 0, nothing visited. */
+  memset(key, 0x77, sizeof key);
+  get_all_and_wait(w, reader, key, 10, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.found, 0);
+  assert_int_equal(dht_node_get_all(w->nodes[0].node, w->now, key, 0,
+                                    on_visit, on_all_done, &r),
+                   DHT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(dht_node_get_all(w->nodes[0].node, w->now, key, 5, NULL,
+                                    on_all_done, &r),
+                   DHT_ERR_INVALID_ARGUMENT);
+  free(r.slots);
+  net_free(w);
 }
 
 int main(void) {
@@ -1503,6 +2043,10 @@ int main(void) {
       cmocka_unit_test(test_queue_full),
       cmocka_unit_test(test_mutations),
       cmocka_unit_test(test_idle_memory_and_timers),
+      cmocka_unit_test(test_multi_records),
+      cmocka_unit_test(test_app_messages),
+      cmocka_unit_test(test_random_contacts),
+      cmocka_unit_test(test_get_all),
   };
   if (nc_init() != 0) return 1;
   return cmocka_run_group_tests(tests, NULL, NULL);

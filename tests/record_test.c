@@ -391,9 +391,14 @@ static int hash_key_check(const dht_record *rec) {
 
 static void test_extra_types(void **state) {
   static const dht_record_type types[] = {
-      {40, "blob", 16, 3600, hash_key_check},
-      {41, "free", 100, 60, NULL},
-      {DHT_RECORD_NOTE, "shadow", 0, 0, NULL}, /* cannot replace the note */
+      {.type = 40,
+       .name = "blob",
+       .max_payload = 16,
+       .max_lifetime = 3600,
+       .key_check = hash_key_check},
+      {.type = 41, .name = "free", .max_payload = 100, .max_lifetime = 60},
+      /* cannot replace the note */
+      {.type = DHT_RECORD_NOTE, .name = "shadow"},
   };
   uint8_t payload[17] = "0123456789abcdef";
   uint8_t note_payload[NOTE_PAYLOAD_MAX];
@@ -619,6 +624,32 @@ static void test_note_key(void **state) {
   assert_memory_not_equal(key, expect, sizeof key);
 }
 
+/* Slots: the author's pk for ordinary types; BLAKE2b-256(author_pk ||
+ * payload) for multi types. */
+static void test_record_slot(void **state) {
+  uint8_t slot[DHT_KEY_LEN], expect[DHT_KEY_LEN], msg[32 + 5];
+  dht_record rec;
+  (void)state;
+  memset(&rec, 0, sizeof rec);
+  memcpy(rec.author_pk, author.pk, NC_PK_LEN);
+  rec.payload = (const uint8_t *)"hello";
+  rec.payload_len = 5;
+  dht_record_slot(slot, &rec, 0);
+  assert_memory_equal(slot, author.pk, NC_PK_LEN);
+  memcpy(msg, author.pk, 32);
+  memcpy(msg + 32, "hello", 5);
+  nc_hash(expect, sizeof expect, NULL, 0, msg, sizeof msg);
+  dht_record_slot(slot, &rec, 1);
+  assert_memory_equal(slot, expect, sizeof slot);
+  rec.payload = (const uint8_t *)"hellp"; /* another payload, another slot */
+  dht_record_slot(expect, &rec, 1);
+  assert_memory_not_equal(slot, expect, sizeof slot);
+  rec.payload_len = 0; /* empty payload: the hash of the pk alone */
+  dht_record_slot(slot, &rec, 1);
+  nc_hash(expect, sizeof expect, NULL, 0, author.pk, NC_PK_LEN);
+  assert_memory_equal(slot, expect, sizeof slot);
+}
+
 static int build(dht_record *rec, uint8_t *payload, size_t cap,
                  size_t name_len, size_t value_len, uint64_t now,
                  uint64_t ttl) {
@@ -720,6 +751,7 @@ int main(void) {
       cmocka_unit_test(test_decode_too_large_and_noncanonical),
       cmocka_unit_test(test_encode_limits),
       cmocka_unit_test(test_note_key),
+      cmocka_unit_test(test_record_slot),
       cmocka_unit_test(test_note_build_args),
       cmocka_unit_test(test_note_parse_strict),
   };

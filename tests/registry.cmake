@@ -1,1 +1,68 @@
-# registry tests: formats and matching (registry_*_test.c), engine (reg_node_*_test.c)
+# registry tests: formats and matching (registry_*_test.c, fuzz corpus
+# replays), then the engine (reg_node_*_test.c) below its own heading.
+
+# ---- formats (owner: formats) -------------------------------------------
+set(NI_REG_TEST_INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src)
+foreach(name address batch match optout)
+  ni_add_test(registry_${name}_test
+    SOURCES registry_${name}_test.c
+    LIBS nointrude::registry
+    INCLUDES ${NI_REG_TEST_INCLUDES})
+endforeach()
+
+# ---- engine (owner: engine) ---------------------------------------------
+ni_add_test(reg_node_test SOURCES reg_node_test.c LIBS nointrude::registry
+  INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src)
+
+# Fuzz targets of the registry's decoders (tests/fuzz/fuzz_<name>.c): the
+# replay of each seed corpus runs as a test with any compiler; with
+# NOINTRUDE_BUILD_FUZZ and clang, libFuzzer binaries are built too
+# (linking ni_fuzz_dht from fuzz.cmake):
+#   build/fuzz/tests/fuzz_batch_file -max_total_time=120 /tmp/out \
+#     tests/fuzz/corpus/batch_file
+# The seed corpora are written by make_reg_corpus (a target, not a test):
+#   make_reg_corpus tests/fuzz/corpus/{manifest,batch_file,optout,chunk}
+set(NI_REG_FUZZ_TARGETS manifest batch_file optout chunk)
+set(NI_REG_FUZZ_INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src ${NI_FUZZ_DIR})
+
+foreach(name ${NI_REG_FUZZ_TARGETS})
+  add_executable(fuzz_${name}_replay
+    ${NI_FUZZ_DIR}/fuzz_${name}.c ${NI_FUZZ_DIR}/replay_main.c)
+  target_include_directories(fuzz_${name}_replay PRIVATE
+    ${NI_REG_FUZZ_INCLUDES})
+  target_link_libraries(fuzz_${name}_replay PRIVATE nointrude::registry)
+  add_test(NAME fuzz_${name}_replay
+    COMMAND fuzz_${name}_replay ${NI_FUZZ_DIR}/corpus/${name})
+endforeach()
+
+add_executable(make_reg_corpus ${NI_FUZZ_DIR}/make_reg_corpus.c)
+target_include_directories(make_reg_corpus PRIVATE ${NI_REG_FUZZ_INCLUDES})
+target_link_libraries(make_reg_corpus PRIVATE nointrude::registry)
+
+if(NOINTRUDE_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  # An instrumented copy of the registry sources (list read from the
+  # target, so it stays in step), on top of fuzz.cmake's ni_fuzz_dht.
+  get_target_property(ni_reg_sources nointrude_registry SOURCES)
+  get_target_property(ni_reg_dir nointrude_registry SOURCE_DIR)
+  set(ni_reg_fuzz_sources "")
+  foreach(src ${ni_reg_sources})
+    if(IS_ABSOLUTE ${src})
+      list(APPEND ni_reg_fuzz_sources ${src})
+    else()
+      list(APPEND ni_reg_fuzz_sources ${ni_reg_dir}/${src})
+    endif()
+  endforeach()
+  add_library(ni_fuzz_registry STATIC ${ni_reg_fuzz_sources})
+  target_compile_features(ni_fuzz_registry PUBLIC c_std_11)
+  target_compile_options(ni_fuzz_registry PRIVATE -fsanitize=fuzzer-no-link)
+  target_include_directories(ni_fuzz_registry
+    PUBLIC ${ni_reg_dir}/include ${ni_reg_dir}/src)
+  target_link_libraries(ni_fuzz_registry PUBLIC ni_fuzz_dht)
+  foreach(name ${NI_REG_FUZZ_TARGETS})
+    add_executable(fuzz_${name} ${NI_FUZZ_DIR}/fuzz_${name}.c)
+    target_include_directories(fuzz_${name} PRIVATE ${NI_FUZZ_DIR})
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(fuzz_${name} PRIVATE ni_fuzz_registry)
+  endforeach()
+endif()

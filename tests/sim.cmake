@@ -24,3 +24,12 @@ target_compile_definitions(sim_test PRIVATE
   SIM_TEST_OUT="${CMAKE_CURRENT_BINARY_DIR}/sim_cli_out")
 add_dependencies(sim_test nointrude-sim)
 set_tests_properties(sim_test PROPERTIES TIMEOUT 900)
+
+# Attack plug-ins and pair-key memoisation: disjoint paths under routing
+# adversaries, a request flood against the rate limits, sybils against the
+# diversity limits, forged records; memoised keys equal nc_peer_key's.
+ni_add_test(sim_attack_test
+  SOURCES sim_attack_test.c
+  LIBS nointrude::sim
+  INCLUDES ${SIM_DIR})
+set_tests_properties(sim_attack_test PROPERTIES TIMEOUT 900)

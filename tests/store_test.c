@@ -2,8 +2,8 @@
  * Tests for dht/src/store.c: one record per (key, author), the seq rule
  * (strictly higher replaces, identical is a refresh, anything else is
  * stale), quotas per author (count and bytes) and in total, the order of
- * records under one key, expiry with its callback, and own-record
- * bookkeeping. The table checks no signatures, so records here are plain
+ * records under one key, expiry with its callback, own-record
+ * bookkeeping, and multi types (one record per slot). The table checks no signatures, so records here are plain
  * field values with arbitrary bytes.
  */
 #include <setjmp.h>
@@ -222,12 +222,66 @@ static void test_own(void **state) {
   dht_store_free(&st);
 }
 
+/* Multi types: records are told apart by slot = BLAKE2b-256(author ||
+ * payload); a later expiry replaces, identical bytes refresh; the author
+ * quota counts every slot; the built-in note is never multi. */
+static void test_multi(void **state) {
+  static const dht_record_type types[] = {
+      {.type = 50, .name = "multi", .max_payload = 100, .multi = 1},
+      {.type = DHT_RECORD_NOTE, .name = "shadow", .multi = 1},
+  };
+  dht_store st;
+  uint8_t p1[8] = "payload1", p2[8] = "payload2", slot[DHT_KEY_LEN];
+  (void)state;
+  dht_store_init(&st, 3, 10000, 100000);
+  dht_store_set_types(&st, types, 2);
+  assert_int_equal(dht_store_multi(&st, 50), 1);
+  assert_int_equal(dht_store_multi(&st, DHT_RECORD_NOTE), 0);
+  assert_int_equal(dht_store_multi(&st, 51), 0);
+  dht_record a = rec_of(1, 9, 0, NOW_S + 100);
+  a.type = 50;
+  a.payload = p1;
+  a.payload_len = sizeof p1;
+  dht_record b = a;
+  b.payload = p2;
+  memset(bytes, 0xa1, 50);
+  assert_int_equal(dht_store_put(&st, &a, bytes, 50, T0), DHT_STORE_NEW);
+  memset(bytes, 0xb2, 50);
+  assert_int_equal(dht_store_put(&st, &b, bytes, 50, T0), DHT_STORE_NEW);
+  assert_int_equal(st.n, 2);
+  assert_int_equal(dht_store_author(&st, a.author_pk)->count, 2);
+  dht_store_slot(&st, &b, slot);
+  dht_srec *r = dht_store_find(&st, b.key, slot);
+  assert_non_null(r);
+  assert_int_equal(r->bytes[0], 0xb2);
+  assert_memory_equal(r->author, b.author_pk, NC_PK_LEN);
+  assert_int_equal(r->multi, 1);
+  assert_null(dht_store_find(&st, b.key, b.author_pk));
+  /* Same bytes: refresh. Other bytes, same slot: only a later expiry
+   * replaces; a higher seq alone does not. */
+  assert_int_equal(dht_store_put(&st, &b, bytes, 50, T0 + 1), DHT_STORE_SAME);
+  b.seq = 99;
+  memset(bytes, 0xb3, 50);
+  assert_int_equal(dht_store_check(&st, &b, bytes, 50), DHT_ERR_STALE);
+  b.expires++;
+  assert_int_equal(dht_store_put(&st, &b, bytes, 50, T0), DHT_STORE_REPLACE);
+  assert_int_equal(dht_store_find(&st, b.key, slot)->bytes[0], 0xb3);
+  assert_int_equal(st.n, 2);
+  /* The quota counts slots. */
+  dht_record c = a;
+  c.payload_len = 7;
+  assert_int_equal(dht_store_put(&st, &c, bytes, 50, T0), DHT_STORE_NEW);
+  c.payload_len = 6;
+  assert_int_equal(dht_store_put(&st, &c, bytes, 50, T0), DHT_ERR_QUOTA);
+  dht_store_free(&st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_put_find),    cmocka_unit_test(test_seq_rule),
       cmocka_unit_test(test_author_quota), cmocka_unit_test(test_total_quota),
       cmocka_unit_test(test_range_order), cmocka_unit_test(test_expire),
-      cmocka_unit_test(test_own),
+      cmocka_unit_test(test_own),        cmocka_unit_test(test_multi),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

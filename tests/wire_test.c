@@ -20,6 +20,7 @@
 static const uint8_t all_types[] = {
     DHT_MSG_PING,       DHT_MSG_PONG,   DHT_MSG_FIND_NODE, DHT_MSG_NODES,
     DHT_MSG_FIND_VALUE, DHT_MSG_VALUES, DHT_MSG_STORE,     DHT_MSG_STORED,
+    DHT_MSG_RELAY,      DHT_MSG_RELAYED,
 };
 #define N_TYPES (sizeof all_types / sizeof all_types[0])
 
@@ -63,6 +64,10 @@ static void sample(dht_msg *m, uint8_t type, size_t n_contacts) {
   if (type == DHT_MSG_STORE) {
     m->record = rec_b;
     m->record_len = sizeof rec_b;
+  }
+  if (type == DHT_MSG_RELAY) { /* the largest payload */
+    m->payload = rec_b;
+    m->payload_len = DHT_APP_MAX;
   }
 }
 
@@ -117,7 +122,12 @@ static void assert_msg_equal(const dht_msg *a, const dht_msg *b) {
     assert_bytes_equal(a->record, a->record_len, b->record, b->record_len);
     break;
   case DHT_MSG_STORED:
+  case DHT_MSG_RELAYED:
     assert_int_equal(a->status, b->status);
+    break;
+  case DHT_MSG_RELAY:
+    assert_bytes_equal(a->payload, a->payload_len, b->payload,
+                       b->payload_len);
     break;
   default:
     break;
@@ -202,6 +212,8 @@ static void test_known_encodings(void **state) {
   static const uint8_t ping[] = {0x93, 0x01, 0x01, 0x02};
   static const uint8_t stored[] = {0x94, 0x08, 0xce, 0x00, 0x01, 0x00,
                                    0x00, 0xcc, 0xc8, 0xd1, 0xfc, 0x18};
+  static const uint8_t relay[] = {0x94, 0x09, 0x01, 0x02, 0xc4, 0x02, 'h', 'i'};
+  static const uint8_t relayed[] = {0x94, 0x0a, 0x01, 0x02, 0xd0, 0x8f};
   uint8_t buf[64];
   size_t len;
   dht_msg m;
@@ -221,6 +233,18 @@ static void test_known_encodings(void **state) {
   assert_int_equal(dht_msg_decode(&m, stored, sizeof stored), 0);
   assert_int_equal(m.status, -1000);
   assert_int_equal(m.txid, 65536);
+  memset(&m, 0, sizeof m);
+  m.type = DHT_MSG_RELAY;
+  m.txid = 1;
+  m.ts_ms = 2;
+  m.payload = (const uint8_t *)"hi";
+  m.payload_len = 2;
+  assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len), 0);
+  assert_bytes_equal(buf, len, relay, sizeof relay);
+  m.type = DHT_MSG_RELAYED;
+  m.status = DHT_ERR_UNKNOWN_TYPE; /* -113 */
+  assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len), 0);
+  assert_bytes_equal(buf, len, relayed, sizeof relayed);
 }
 
 static void test_truncated_at_every_length(void **state) {
@@ -432,7 +456,7 @@ static void test_integer_ranges(void **state) {
   static const struct {
     uint64_t type, txid;
   } heads[] = {
-      {0, 1}, {9, 1}, {255, 1}, {256, 1}, {1, (uint64_t)UINT32_MAX + 1},
+      {0, 1}, {11, 1}, {255, 1}, {256, 1}, {1, (uint64_t)UINT32_MAX + 1},
   };
   dht_mp_writer w;
   (void)state;
@@ -450,14 +474,28 @@ static void test_integer_ranges(void **state) {
   dht_mp_pack_bin(&w, id, 32);
   msgpack_pack_uint64(&w.pk, (uint64_t)UINT32_MAX + 1);
   assert_int_equal(decode_raw(buf, w.len), DHT_ERR_MALFORMED);
-  /* STORED status outside [-1000, 0]. */
+  /* STORED and RELAYED status outside [-1000, 0]. */
   for (int64_t s = -1002; s <= 2; s++) {
     if (s > -999 && s < -1) continue;
+    for (uint8_t t = DHT_MSG_STORED; t <= DHT_MSG_RELAYED; t += 2) {
+      dht_mp_writer_init(&w, buf, sizeof buf);
+      pack_head(&w, 4, t);
+      msgpack_pack_int64(&w.pk, s);
+      assert_int_equal(decode_raw(buf, w.len),
+                       s < -1000 || s > 0 ? DHT_ERR_MALFORMED : 0);
+    }
+  }
+  /* RELAY payload of 0, 1, DHT_APP_MAX and DHT_APP_MAX + 1 bytes. */
+  static const size_t sizes[] = {0, 1, DHT_APP_MAX, DHT_APP_MAX + 1};
+  static uint8_t big[DHT_APP_MAX + 1];
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     dht_mp_writer_init(&w, buf, sizeof buf);
-    pack_head(&w, 4, DHT_MSG_STORED);
-    msgpack_pack_int64(&w.pk, s);
+    pack_head(&w, 4, DHT_MSG_RELAY);
+    dht_mp_pack_bin(&w, big, sizes[i]);
     assert_int_equal(decode_raw(buf, w.len),
-                     s < -1000 || s > 0 ? DHT_ERR_MALFORMED : 0);
+                     sizes[i] >= 1 && sizes[i] <= DHT_APP_MAX
+                         ? 0
+                         : DHT_ERR_MALFORMED);
   }
 }
 
@@ -575,7 +613,22 @@ static void test_encode_invalid(void **state) {
   sample(&m, 0, 0);
   assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len),
                    DHT_ERR_INVALID_ARGUMENT);
-  sample(&m, 9, 0);
+  sample(&m, 11, 0);
+  assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len),
+                   DHT_ERR_INVALID_ARGUMENT);
+  sample(&m, DHT_MSG_RELAY, 0);
+  m.payload_len = DHT_APP_MAX + 1;
+  assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len),
+                   DHT_ERR_TOO_LARGE);
+  m.payload_len = 0;
+  assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len),
+                   DHT_ERR_INVALID_ARGUMENT);
+  m.payload = NULL;
+  m.payload_len = 5;
+  assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len),
+                   DHT_ERR_INVALID_ARGUMENT);
+  sample(&m, DHT_MSG_RELAYED, 0);
+  m.status = 1;
   assert_int_equal(dht_msg_encode(&m, buf, sizeof buf, &len),
                    DHT_ERR_INVALID_ARGUMENT);
   sample(&m, DHT_MSG_NODES, 2);

@@ -74,6 +74,17 @@ int nc_id_verify(uint8_t *id_out, const uint8_t pk[NC_PK_LEN], uint64_t nonce,
   return 0;
 }
 
+int nc_id_check_puzzle(uint8_t *id_out, const uint8_t pk[NC_PK_LEN],
+                       uint64_t nonce, unsigned difficulty) {
+  uint8_t id[NC_ID_LEN];
+  if (id_out) memset(id_out, 0, NC_ID_LEN);
+  if (difficulty > NC_ID_DIFFICULTY_MAX) return NC_ERR_INVALID_ARGUMENT;
+  nc_node_id(id, pk, nonce);
+  if (nc_id_puzzle_bits(id) < difficulty) return NC_ERR_PUZZLE;
+  if (id_out) memcpy(id_out, id, NC_ID_LEN);
+  return 0;
+}
+
 int nc_identity_from_seed(nc_identity *out, const uint8_t seed[NC_SEED_LEN],
                           unsigned difficulty, uint64_t start_nonce,
                           uint64_t max_tries) {
@@ -120,34 +131,84 @@ int nc_verify(const uint8_t sig[NC_SIG_LEN], const uint8_t *msg, size_t len,
                                                              : NC_ERR_VERIFY;
 }
 
-int nc_peer_key(uint8_t key[NC_SHARED_LEN], const uint8_t our_sk[NC_SK_LEN],
-                const uint8_t our_pk[NC_PK_LEN],
-                const uint8_t their_pk[NC_PK_LEN]) {
-  uint8_t our_x[crypto_scalarmult_curve25519_SCALARBYTES];
-  uint8_t their_x[crypto_scalarmult_curve25519_BYTES];
-  uint8_t shared[crypto_scalarmult_curve25519_BYTES];
-  const uint8_t *lo = our_pk, *hi = their_pk;
-  nc_hasher h;
-  int rv = NC_ERR_BAD_KEY;
+/* is_canonical returns 1 if the y coordinate encoded in |pk| (sign bit
+ * cleared) is below p = 2^255 - 19. libsodium 1.0.18's
+ * crypto_sign_ed25519_pk_to_curve25519 rejects small-order points and
+ * points off the main subgroup but, unlike
+ * crypto_core_ed25519_is_valid_point, not non-canonical encodings (y >= p,
+ * aliases of y - p): this check closes that gap for 32 compares. */
+static int is_canonical(const uint8_t pk[NC_PK_LEN]) {
+  if ((pk[31] & 0x7f) != 0x7f) return 1;
+  for (int i = 30; i > 0; i--)
+    if (pk[i] != 0xff) return 1;
+  return pk[0] < 0xed;
+}
 
+int nc_pk_to_x25519(uint8_t x[32], const uint8_t pk[NC_PK_LEN]) {
+  if (!is_canonical(pk) || crypto_sign_ed25519_pk_to_curve25519(x, pk) != 0) {
+    memset(x, 0, 32);
+    return NC_ERR_BAD_KEY;
+  }
+  return 0;
+}
+
+int nc_kx_init(nc_kx *kx, const uint8_t sk[NC_SK_LEN]) {
+  memset(kx, 0, sizeof *kx);
+  if (crypto_sign_ed25519_sk_to_curve25519(kx->x_sk, sk) != 0)
+    return NC_ERR_BAD_KEY;
+  memcpy(kx->pk, sk + NC_SEED_LEN, NC_PK_LEN);
+  return 0;
+}
+
+void nc_kx_wipe(nc_kx *kx) {
+  if (kx) sodium_memzero(kx, sizeof *kx);
+}
+
+int nc_kx_peer_key_x(uint8_t key[NC_SHARED_LEN], const nc_kx *kx,
+                     const uint8_t their_pk[NC_PK_LEN],
+                     const uint8_t their_x[32]) {
+  uint8_t shared[crypto_scalarmult_curve25519_BYTES];
+  const uint8_t *lo = kx->pk, *hi = their_pk;
+  nc_hasher h;
   memset(key, 0, NC_SHARED_LEN);
-  if (crypto_sign_ed25519_pk_to_curve25519(their_x, their_pk) != 0) goto out;
-  if (crypto_sign_ed25519_sk_to_curve25519(our_x, our_sk) != 0) goto out;
   /* crypto_scalarmult fails on an all-zero (small-order) result. */
-  if (crypto_scalarmult(shared, our_x, their_x) != 0) goto out;
-  if (memcmp(our_pk, their_pk, NC_PK_LEN) > 0) {
+  if (crypto_scalarmult(shared, kx->x_sk, their_x) != 0) {
+    sodium_memzero(shared, sizeof shared);
+    return NC_ERR_BAD_KEY;
+  }
+  if (memcmp(kx->pk, their_pk, NC_PK_LEN) > 0) {
     lo = their_pk;
-    hi = our_pk;
+    hi = kx->pk;
   }
   nc_hasher_init(&h, shared, sizeof shared, NC_SHARED_LEN);
   nc_hasher_update(&h, dgram_tag, sizeof dgram_tag - 1);
   nc_hasher_update(&h, lo, NC_PK_LEN);
   nc_hasher_update(&h, hi, NC_PK_LEN);
   nc_hasher_final(&h, key, NC_SHARED_LEN);
-  rv = 0;
-out:
-  sodium_memzero(our_x, sizeof our_x);
   sodium_memzero(shared, sizeof shared);
+  return 0;
+}
+
+int nc_kx_peer_key(uint8_t key[NC_SHARED_LEN], const nc_kx *kx,
+                   const uint8_t their_pk[NC_PK_LEN]) {
+  uint8_t their_x[crypto_scalarmult_curve25519_BYTES];
+  memset(key, 0, NC_SHARED_LEN);
+  if (nc_pk_to_x25519(their_x, their_pk) != 0) return NC_ERR_BAD_KEY;
+  return nc_kx_peer_key_x(key, kx, their_pk, their_x);
+}
+
+int nc_peer_key(uint8_t key[NC_SHARED_LEN], const uint8_t our_sk[NC_SK_LEN],
+                const uint8_t our_pk[NC_PK_LEN],
+                const uint8_t their_pk[NC_PK_LEN]) {
+  nc_kx kx;
+  memset(key, 0, NC_SHARED_LEN);
+  int rv = nc_kx_init(&kx, our_sk);
+  /* nc_kx_init takes our pk from sk; the caller's copy is authoritative */
+  if (rv == 0) {
+    memcpy(kx.pk, our_pk, NC_PK_LEN);
+    rv = nc_kx_peer_key(key, &kx, their_pk);
+  }
+  nc_kx_wipe(&kx);
   return rv;
 }
 

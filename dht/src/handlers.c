@@ -1,6 +1,7 @@
 /*
  * Answers to requests, one function per message type, chosen through a
- * table. Each handler fills in the reply (type and txid already set); the
+ * table: PING, FIND_NODE, FIND_VALUE, STORE, and RELAY (an application
+ * message handed to env.app_message). Each handler fills in the reply (type and txid already set); the
  * caller seals and queues it. Replies are never larger than what fits in
  * one datagram, and a PROBE_REPLY is exactly as long as the PROBE, so a
  * spoofed source gains no amplification.
@@ -27,6 +28,25 @@ static void put_closest(dht_node *node, const dht_rx *rx,
   reply->n_contacts = n;
 }
 
+/* A routing adversary's NODES: the contacts its behaviour hook chose.
+ * Returns 1 if the hook answered, 0 to answer honestly. */
+static int put_chosen(dht_node *node, const uint8_t target[DHT_ID_LEN],
+                      dht_msg *reply) {
+  const dht_behaviour *b = node->env.behaviour;
+  dht_contact c[DHT_K_MAX];
+  if (!b || !b->nodes_reply) return 0;
+  int n = b->nodes_reply(b->user, target, c, node->cfg.k);
+  if (n < 0) return 0;
+  if ((size_t)n > node->cfg.k) n = (int)node->cfg.k;
+  for (int i = 0; i < n; i++) {
+    memcpy(reply->contacts[i].pk, c[i].pk, NC_PK_LEN);
+    reply->contacts[i].nonce = c[i].nonce;
+    reply->contacts[i].addr = c[i].addr;
+  }
+  reply->n_contacts = (size_t)n;
+  return 1;
+}
+
 static int on_ping(dht_node *node, dht_rx *rx, dht_msg *reply) {
   (void)node;
   (void)rx;
@@ -36,7 +56,8 @@ static int on_ping(dht_node *node, dht_rx *rx, dht_msg *reply) {
 
 static int on_find_node(dht_node *node, dht_rx *rx, dht_msg *reply) {
   dht_tokens_make(&node->tokens, rx->from, rx->peer.pk, reply->token);
-  put_closest(node, rx, rx->m.target, reply);
+  if (!put_chosen(node, rx->m.target, reply))
+    put_closest(node, rx, rx->m.target, reply);
   return -1;
 }
 
@@ -63,9 +84,21 @@ static void put_values(dht_node *node, const uint8_t key[DHT_KEY_LEN],
 }
 
 static int on_find_value(dht_node *node, dht_rx *rx, dht_msg *reply) {
+  const dht_behaviour *b = node->env.behaviour;
   dht_tokens_make(&node->tokens, rx->from, rx->peer.pk, reply->token);
-  put_values(node, rx->m.target, rx->m.offset, reply);
-  if (reply->total == 0) put_closest(node, rx, rx->m.target, reply);
+  if (b && b->value_reply &&
+      b->value_reply(b->user, rx->m.target, rx->alt,
+                     &rx->alt_len) == 1 &&
+      rx->alt_len <= DHT_MAX_RECORD) {
+    reply->records[0] = rx->alt;
+    reply->record_lens[0] = rx->alt_len;
+    reply->n_records = reply->total = 1;
+    return -1;
+  }
+  if (!b || !b->withhold_values)
+    put_values(node, rx->m.target, rx->m.offset, reply);
+  if (reply->total == 0 && !put_chosen(node, rx->m.target, reply))
+    put_closest(node, rx, rx->m.target, reply);
   return -1;
 }
 
@@ -74,8 +107,44 @@ static int on_find_value(dht_node *node, dht_rx *rx, dht_msg *reply) {
 static int on_store(dht_node *node, dht_rx *rx, dht_msg *reply) {
   if (!dht_tokens_check(&node->tokens, rx->from, rx->peer.pk, rx->m.token))
     return DHT_DROP_BAD_TOKEN;
+  if (node->env.behaviour && node->env.behaviour->drop_stores) {
+    reply->status = 0; /* a storage adversary: acknowledged, not kept */
+    return -1;
+  }
   int rv = dht_node_accept_record(node, rx->m.record, rx->m.record_len, 1, 0);
   reply->status = rv < 0 ? rv : 0;
+  return -1;
+}
+
+/* The sender as the application sees it: what the table knows of it,
+ * or a contact first seen now. */
+static void sender_contact(const dht_node *node, const dht_rx *rx,
+                           dht_contact *c) {
+  const dht_rt_entry *e = dht_rt_find(&node->rt, rx->peer.id);
+  memset(c, 0, sizeof *c);
+  memcpy(c->id, rx->peer.id, DHT_ID_LEN);
+  memcpy(c->pk, rx->peer.pk, NC_PK_LEN);
+  c->nonce = rx->peer.nonce;
+  c->addr = *rx->from;
+  c->first_seen = e ? e->c.first_seen : node->now;
+  c->last_seen = node->now;
+  c->rtt_ms = e ? e->c.rtt_ms : 0;
+}
+
+/* RELAY: the payload goes to the application, whose answer (0 or a
+ * negative code, clamped into the status range) is sent back. The hook
+ * may call into the node (send_app, put): nothing here holds a pointer
+ * into the node's tables across the call. */
+static int on_relay(dht_node *node, dht_rx *rx, dht_msg *reply) {
+  dht_contact from;
+  int rv = DHT_ERR_UNKNOWN_TYPE;
+  if (node->env.app_message) {
+    sender_contact(node, rx, &from);
+    rv = node->env.app_message(node->env.user, node->now, &from,
+                               rx->m.payload, rx->m.payload_len);
+  }
+  if (rv > 0) rv = 0;
+  reply->status = rv < DHT_STATUS_MIN ? DHT_ERR_INVALID_ARGUMENT : rv;
   return -1;
 }
 
@@ -87,6 +156,7 @@ static const struct {
     [DHT_MSG_FIND_NODE] = {on_find_node, DHT_MSG_NODES},
     [DHT_MSG_FIND_VALUE] = {on_find_value, DHT_MSG_VALUES},
     [DHT_MSG_STORE] = {on_store, DHT_MSG_STORED},
+    [DHT_MSG_RELAY] = {on_relay, DHT_MSG_RELAYED},
 };
 
 int dht_handle_request(dht_node *node, dht_rx *rx) {

@@ -118,7 +118,8 @@ static int on_reply(dht_node *node, dht_rx *rx) {
   dht_time rtt = node->now - p.sent;
   uint32_t rtt_ms = (uint32_t)(rtt / DHT_MS);
   dht_node_admit(node, &rx->peer, rx->key, rtt_ms ? rtt_ms : 1);
-  if (p.kind == DHT_PEND_LOOKUP || p.kind == DHT_PEND_STORE) {
+  if (p.kind == DHT_PEND_LOOKUP || p.kind == DHT_PEND_STORE ||
+      p.kind == DHT_PEND_APP) {
     dht_ops_reply(node, &p, &rx->peer, &rx->m);
   } else if (p.kind == DHT_PEND_BOOT) {
     int err = 0;
@@ -144,6 +145,7 @@ static const stage_fn dispatch_table[] = {
     [DHT_MSG_FIND_NODE] = on_request, [DHT_MSG_NODES] = on_reply,
     [DHT_MSG_FIND_VALUE] = on_request, [DHT_MSG_VALUES] = on_reply,
     [DHT_MSG_STORE] = on_request, [DHT_MSG_STORED] = on_reply,
+    [DHT_MSG_RELAY] = on_request, [DHT_MSG_RELAYED] = on_reply,
 };
 
 static int st_dispatch(dht_node *node, dht_rx *rx) {

@@ -56,7 +56,8 @@ static void tm_timeouts(dht_node *node, dht_time now) {
   for (size_t guard = node->rpc.n; guard > 0; guard--) {
     if (!dht_rpc_pop_expired(node, now, &p)) break;
     dht_rt_failed(&node->rt, p.id);
-    if (p.kind == DHT_PEND_LOOKUP || p.kind == DHT_PEND_STORE)
+    if (p.kind == DHT_PEND_LOOKUP || p.kind == DHT_PEND_STORE ||
+        p.kind == DHT_PEND_APP)
       dht_ops_timeout(node, &p);
     if (p.kind == DHT_PEND_BOOT && p.op + 1 < DHT_BOOT_TRIES)
       dht_node_boot_start(node, &p.addr, p.op + 1);
@@ -95,7 +96,7 @@ static void tm_replay(dht_node *node, dht_time now) {
 static void expired_one(void *arg, const dht_srec *r) {
   dht_node *node = arg;
   node->stats.records_expired++;
-  if (node->env.store_del) node->env.store_del(node->env.user, r->key, r->author);
+  if (node->env.store_del) node->env.store_del(node->env.user, r->key, r->slot);
 }
 
 static void tm_expire(dht_node *node, dht_time now) {
@@ -139,7 +140,7 @@ static void push_record(dht_node *node, dht_srec *r) {
     dht_repl_ctx *ctx = malloc(sizeof *ctx);
     if (!ctx) return;
     memcpy(ctx->key, r->key, DHT_KEY_LEN);
-    memcpy(ctx->author, r->author, NC_PK_LEN);
+    memcpy(ctx->slot, r->slot, DHT_KEY_LEN);
     dht_peer peer;
     memcpy(peer.id, near[i]->c.id, DHT_ID_LEN);
     memcpy(peer.pk, near[i]->c.pk, NC_PK_LEN);
@@ -271,16 +272,21 @@ dht_time dht_node_next_deadline(const dht_node *node) {
 
 /* ---- replication replies ---------------------------------------------- */
 
-/* Returns 1 if the VALUES reply |m| shows a record by |author| with seq
- * at least |seq| (the peer already has our version or a newer one). */
-static int peer_has(const dht_msg *m, const uint8_t author[NC_PK_LEN],
-                    uint64_t seq) {
+/* Returns 1 if the VALUES reply |m| shows a record in |r|'s slot that is
+ * not older (the peer already has our version or a newer one). Only the
+ * first page is looked at: under a key with many records (multi types)
+ * the peer may be sent a STORE of a record it holds, which it answers as
+ * a refresh. */
+static int peer_has(const dht_node *node, const dht_msg *m,
+                    const dht_srec *r) {
   for (size_t i = 0; i < m->n_records; i++) {
     dht_record rec;
+    uint8_t slot[DHT_KEY_LEN];
     if (dht_record_decode(&rec, m->records[i], m->record_lens[i]) != 0)
       continue;
-    if (memcmp(rec.author_pk, author, NC_PK_LEN) == 0 && rec.seq >= seq)
-      return 1;
+    dht_store_slot(&node->store, &rec, slot);
+    if (memcmp(slot, r->slot, DHT_KEY_LEN) != 0) continue;
+    if (r->multi ? rec.expires >= r->expires : rec.seq >= r->seq) return 1;
   }
   return 0;
 }
@@ -288,9 +294,9 @@ static int peer_has(const dht_msg *m, const uint8_t author[NC_PK_LEN],
 void dht_maint_repl_reply(dht_node *node, const dht_pending *p,
                           const dht_peer *peer, const dht_msg *m) {
   if (!p->ctx || m->type != DHT_MSG_VALUES) return;
-  dht_srec *r = dht_store_find(&node->store, p->ctx->key, p->ctx->author);
+  dht_srec *r = dht_store_find(&node->store, p->ctx->key, p->ctx->slot);
   if (!r || !dht_node_live_record(node, r)) return;
-  if (peer_has(m, r->author, r->seq)) return;
+  if (peer_has(node, m, r)) return;
   dht_msg s;
   dht_msg_start(&s, DHT_MSG_STORE);
   memcpy(s.token, m->token, DHT_TOKEN_LEN);

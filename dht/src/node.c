@@ -70,12 +70,18 @@ int dht_node_new(dht_node **out, const dht_config *cfg, const dht_env *env,
   node->cfg = *cfg;
   node->env = *env;
   node->ident = *ident;
+  if (nc_kx_init(&node->kx, ident->sk) != 0) {
+    sodium_memzero(node, sizeof *node);
+    free(node);
+    return DHT_ERR_INVALID_ARGUMENT;
+  }
   node->now = now;
   dht_rt_init(&node->rt, ident->id, cfg->k, cfg->bucket_prefix_max,
               cfg->table_prefix_max, now);
   node->rt.ping_after = DHT_RT_PING_AFTER;
   dht_store_init(&node->store, cfg->author_max_records, cfg->author_max_bytes,
                  cfg->store_max_bytes);
+  dht_store_set_types(&node->store, cfg->types, cfg->n_types);
   for (size_t i = 0; i < DHT_BOOT_MAX; i++) node->boot[i].sent = DHT_TIME_NONE;
   seed_secrets(node, now);
   dht_maint_init(node, now);
@@ -95,6 +101,7 @@ void dht_node_free(dht_node *node) {
   dht_replay_free(&node->replay);
   dht_tokens_wipe(&node->tokens);
   sodium_memzero(&node->ident, sizeof node->ident);
+  nc_kx_wipe(&node->kx);
   free(node);
 }
 
@@ -112,11 +119,21 @@ int dht_node_peer_key(dht_node *node, const dht_peer *peer,
     return 0;
   }
   if (dht_keycache_get(&node->keys, peer->pk, key)) return 0;
-  int rv = nc_id_verify(NULL, peer->pk, peer->nonce, node->cfg.difficulty);
+  /* Only the cheap puzzle hash here: the key derivation refuses the
+   * points nc_id_verify would (non-canonical, small order, off the main
+   * subgroup), so validating the point first would do that work twice. */
+  int rv = nc_id_check_puzzle(NULL, peer->pk, peer->nonce,
+                              node->cfg.difficulty);
   if (rv == NC_ERR_PUZZLE) return DHT_ERR_PUZZLE;
   if (rv < 0) return DHT_ERR_INVALID_ARGUMENT;
-  if (nc_peer_key(key, node->ident.sk, node->ident.pk, peer->pk) != 0)
+  if (node->env.peer_key)
+    rv = node->env.peer_key(node->env.user, peer->pk, key);
+  else
+    rv = nc_kx_peer_key(key, &node->kx, peer->pk);
+  if (rv != 0) {
+    sodium_memzero(key, NC_SHARED_LEN);
     return DHT_ERR_INVALID_ARGUMENT;
+  }
   dht_keycache_put(&node->keys, peer->pk, key);
   return 0;
 }
@@ -172,8 +189,9 @@ static int verify(const dht_node *node, dht_record *rec, const uint8_t *bytes,
                            node->cfg.types, node->cfg.n_types);
 }
 
-static void mark_own(dht_node *node, const dht_record *rec) {
-  dht_srec *r = dht_store_find(&node->store, rec->key, rec->author_pk);
+static void mark_own(dht_node *node, const dht_record *rec,
+                     const uint8_t slot[DHT_KEY_LEN]) {
+  dht_srec *r = dht_store_find(&node->store, rec->key, slot);
   if (!r) return;
   if (!r->own)
     dht_store_set_own(&node->store, r, 1,
@@ -184,11 +202,12 @@ static void mark_own(dht_node *node, const dht_record *rec) {
 int dht_node_accept_record(dht_node *node, const uint8_t *bytes, size_t len,
                            int persist, int own) {
   dht_record rec;
+  uint8_t slot[DHT_KEY_LEN];
   int rv = verify(node, &rec, bytes, len);
   if (rv == 0) rv = dht_store_check(&node->store, &rec, bytes, len);
+  if (rv >= 0) dht_store_slot(&node->store, &rec, slot);
   if (rv >= 0 && rv != DHT_STORE_SAME && persist && node->env.store_put &&
-      node->env.store_put(node->env.user, rec.key, rec.author_pk, bytes,
-                          len) != 0) {
+      node->env.store_put(node->env.user, rec.key, slot, bytes, len) != 0) {
     dht_node_log(node, DHT_LOG_WARN, "store_put failed: record refused");
     rv = DHT_ERR_STORE;
   }
@@ -199,7 +218,7 @@ int dht_node_accept_record(dht_node *node, const uint8_t *bytes, size_t len,
     return rv;
   }
   if (rv != DHT_STORE_SAME) node->stats.records_accepted++;
-  if (own) mark_own(node, &rec);
+  if (own) mark_own(node, &rec, slot);
   dht_maint_note_store(node);
   return rv;
 }
@@ -299,6 +318,42 @@ size_t dht_node_contacts(const dht_node *node, dht_contact *out, size_t max) {
   return dht_rt_copy(&node->rt, out, max);
 }
 
+/* Returns a uniform random number below |bound| (>= 1) drawn with
+ * env.random; rejection sampling avoids the bias of a plain modulo. Each
+ * draw is rejected with probability < 1/2, so 64 draws fail only with a
+ * broken generator, which then gets the modulo. */
+static uint32_t uniform_below(dht_node *node, uint32_t bound) {
+  uint32_t limit = UINT32_MAX - UINT32_MAX % bound, v = 0;
+  for (int tries = 0; tries < 64; tries++) {
+    uint8_t b[4];
+    node->env.random(node->env.user, b, sizeof b);
+    v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+        (uint32_t)b[3] << 24;
+    if (v < limit) break;
+  }
+  return v % bound;
+}
+
+/* A partial Fisher-Yates shuffle of a copy of the table: the first |n|
+ * places are a uniform choice of distinct contacts. The table holds at
+ * most 256 x DHT_K_MAX contacts, so the copy is bounded. */
+size_t dht_node_random_contacts(dht_node *node, dht_contact *out, size_t n) {
+  if (!node || !out || n == 0 || node->rt.n_live == 0) return 0;
+  dht_contact *all = malloc(node->rt.n_live * sizeof *all);
+  if (!all) return 0;
+  size_t total = dht_rt_copy(&node->rt, all, node->rt.n_live);
+  if (n > total) n = total;
+  for (size_t i = 0; i < n; i++) {
+    size_t j = i + uniform_below(node, (uint32_t)(total - i));
+    dht_contact t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+    out[i] = all[i];
+  }
+  free(all);
+  return n;
+}
+
 void dht_node_stats(const dht_node *node, dht_stats *out) {
   if (!out) return;
   memset(out, 0, sizeof *out);
@@ -334,6 +389,10 @@ static size_t ops_mem(const dht_node *node) {
     const dht_op *op = node->ops[i];
     m += sizeof *op + op->lk.cap * sizeof(dht_cand) +
          op->lk.cap_visited * sizeof(uint64_t) + op->rec_len;
+    if (!op->ga) continue;
+    m += sizeof *op->ga + op->ga->cap * sizeof *op->ga->recs;
+    for (size_t j = 0; j < op->ga->n; j++)
+      m += sizeof(dht_ga_rec) + op->ga->recs[j]->len;
   }
   return m;
 }

@@ -7,8 +7,12 @@
  *   rpc.c       the outgoing queue, outstanding requests, sealing/sending
  *   inbound.c   the datagram pipeline (drop and count at each step) and
  *               the dispatch tables by message type and request kind
- *   handlers.c  answers to PROBE, PING, FIND_NODE, FIND_VALUE, STORE
- *   ops.c       operations: lookup, get, put, join, refresh, republish
+ *   handlers.c  answers to PROBE, PING, FIND_NODE, FIND_VALUE, STORE,
+ *               RELAY
+ *   ops.c       operations: lookup, get, put, join, refresh, republish,
+ *               app messages
+ *   collect.c   the collection phase of get_all (paged FIND_VALUE to the
+ *               k closest, merge, de-duplication by slot)
  *   maint.c     timers: request timeouts, refresh, replication,
  *               republishing, expiry, secret rotation
  *   node.c      the public object: create, free, bootstrap, queries
@@ -91,13 +95,14 @@ enum dht_pend_kind {
   DHT_PEND_STORE,      /* STORE of a put or republish */
   DHT_PEND_REPL_FIND,  /* replication: does the peer hold it? */
   DHT_PEND_REPL_STORE, /* replication: STORE */
+  DHT_PEND_APP,        /* RELAY of dht_node_send_app */
   DHT_PEND_KINDS
 };
 
 /* Replication context: the record a DHT_PEND_REPL_FIND is about. */
 typedef struct dht_repl_ctx {
   uint8_t key[DHT_KEY_LEN];
-  uint8_t author[NC_PK_LEN];
+  uint8_t slot[DHT_KEY_LEN];
 } dht_repl_ctx;
 
 typedef struct dht_pending {
@@ -134,10 +139,43 @@ enum dht_op_kind {
   DHT_OP_JOIN,
   DHT_OP_REFRESH,
   DHT_OP_REPUBLISH,
+  DHT_OP_APP,     /* one RELAY request, no lookup */
+  DHT_OP_GET_ALL, /* node lookup, then the collection phase */
   DHT_OP_KINDS
 };
 
-enum dht_op_phase { DHT_PHASE_LOOKUP = 0, DHT_PHASE_STORE, DHT_PHASE_DONE };
+enum dht_op_phase {
+  DHT_PHASE_LOOKUP = 0,
+  DHT_PHASE_STORE,
+  DHT_PHASE_COLLECT, /* get_all: paging FIND_VALUE through the k closest */
+  DHT_PHASE_DONE
+};
+
+/* get_all: one record collected, kept until delivery. */
+typedef struct dht_ga_rec {
+  uint8_t slot[DHT_KEY_LEN];
+  uint64_t seq, expires;
+  uint16_t len;
+  uint8_t bytes[];
+} dht_ga_rec;
+
+/* get_all: one of the k closest nodes being paged through. */
+typedef struct dht_ga_peer {
+  dht_peer peer;
+  uint32_t received; /* records it sent so far (the next offset) */
+  uint8_t inflight;  /* a FIND_VALUE is outstanding */
+} dht_ga_peer;
+
+/* get_all: the collection state. */
+typedef struct dht_getall {
+  unsigned max;        /* distinct records wanted at most */
+  dht_ga_rec **recs;   /* sorted by slot, n of cap */
+  size_t n, cap;
+  dht_ga_peer peers[DHT_K_MAX];
+  size_t n_peers;
+  unsigned inflight;   /* FIND_VALUE outstanding */
+  unsigned refused;    /* records that failed verification */
+} dht_getall;
 
 typedef struct dht_op {
   uint32_t id;
@@ -151,7 +189,11 @@ typedef struct dht_op {
     dht_lookup_cb lookup;
     dht_get_cb get;
     dht_put_cb put;
+    dht_send_cb send;
+    dht_get_all_done_cb get_all;
   } cb;
+  dht_get_all_visit_cb visit; /* get_all */
+  dht_getall *ga;             /* get_all, owned */
   void *arg;
   uint8_t *rec;          /* put: the record; get: the best one found */
   size_t rec_len;
@@ -183,6 +225,7 @@ struct dht_node {
   dht_config cfg;
   dht_env env;
   nc_identity ident; /* secret key wiped on free */
+  nc_kx kx;          /* our X25519 scalar, converted once; wiped on free */
   dht_time now;      /* latest time seen: never goes backward */
   dht_rt rt;
   dht_keycache keys;
@@ -227,10 +270,11 @@ void dht_node_log(const dht_node *node, int level, const char *fmt, ...)
     ;
 
 /* dht_node_peer_key finds or derives the pair key for |peer| (routing
- * table, key cache, or nc_id_verify + nc_peer_key). Returns 0, or
- * DHT_ERR_PUZZLE if (pk, nonce) fails nc_id_verify at the configured
- * difficulty (no key is derived then), or DHT_ERR_INVALID_ARGUMENT if no
- * shared key exists. */
+ * table, key cache, or nc_id_check_puzzle + env.peer_key or
+ * nc_kx_peer_key, which refuses every point nc_id_verify refuses).
+ * Returns 0, or DHT_ERR_PUZZLE if (pk, nonce) fails the puzzle at the
+ * configured difficulty (no key is derived then), or
+ * DHT_ERR_INVALID_ARGUMENT if no shared key exists. */
 int dht_node_peer_key(dht_node *node, const dht_peer *peer,
                       uint8_t key[NC_SHARED_LEN]);
 
@@ -321,6 +365,8 @@ typedef struct dht_rx {
   uint8_t body[DHT_BODY_MAX];
   size_t body_len;
   dht_msg m;
+  uint8_t alt[DHT_MAX_RECORD]; /* a behaviour hook's record (simulations) */
+  size_t alt_len;
 } dht_rx;
 
 /* dht_handle_request answers the authenticated request in |rx|. Returns
@@ -342,6 +388,22 @@ int dht_handle_probe(dht_node *node, dht_rx *rx);
 dht_op *dht_ops_start(dht_node *node, uint8_t kind,
                       const uint8_t target[DHT_ID_LEN], int user,
                       const uint8_t *rec, size_t rec_len, int *err);
+
+/* dht_ops_create is dht_ops_start without seeding and sending: the
+ * caller sets up the operation, then calls dht_ops_run. Same returns. */
+dht_op *dht_ops_create(dht_node *node, uint8_t kind,
+                       const uint8_t target[DHT_ID_LEN], int user,
+                       const uint8_t *rec, size_t rec_len, int *err);
+
+/* dht_ops_run seeds |op|'s lookup from the routing table and sends the
+ * first requests (the lookup may end at once). */
+void dht_ops_run(dht_node *node, dht_op *op);
+
+/* dht_ops_discard unlinks and frees |op| without calling back. */
+void dht_ops_discard(dht_node *node, dht_op *op);
+
+/* dht_ops_peer writes the peer of lookup candidate |c| to |p|. */
+void dht_ops_peer(dht_peer *p, const dht_cand *c);
 
 /* dht_ops_find returns the operation with |id| or NULL. */
 dht_op *dht_ops_find(const dht_node *node, uint32_t id);
@@ -371,6 +433,28 @@ void dht_ops_free(dht_node *node);
 /* dht_ops_slots returns how many more operations of the given class
  * (|user| or internal) may start now. */
 unsigned dht_ops_slots(const dht_node *node, int user);
+
+/* ---- collect.c ---------------------------------------------------------- */
+
+/* dht_collect_begin starts the collection phase of get_all |op| once its
+ * node lookup is over: merges the local records, then sends FIND_VALUE
+ * to the k closest nodes that answered. May finish |op|. */
+void dht_collect_begin(dht_node *node, dht_op *op);
+
+/* dht_collect_reply feeds the VALUES reply |m| from |peer| (to request
+ * |p|) to get_all |op|: records merged, next page asked for. */
+void dht_collect_reply(dht_node *node, dht_op *op, const dht_pending *p,
+                       const dht_peer *peer, const dht_msg *m);
+
+/* dht_collect_timeout tells get_all |op| that request |p| failed. */
+void dht_collect_timeout(dht_node *node, dht_op *op, const dht_pending *p);
+
+/* dht_collect_deliver visits every collected record, then calls done. */
+void dht_collect_deliver(dht_node *node, dht_op *op,
+                         const dht_lookup_stats *st);
+
+/* dht_collect_free releases the collection state of |op|. */
+void dht_collect_free(dht_op *op);
 
 /* ---- maint.c ------------------------------------------------------------ */
 

@@ -7,7 +7,10 @@
  * republishes go on to a STORE phase sent to the k closest that answered,
  * with the token each gave. Finished operations wait in the table until
  * dht_ops_reap runs their callback from handle_datagram / handle_expiry,
- * never from inside the API call that started them.
+ * never from inside the API call that started them. Two operations do not
+ * fit the pattern: an app message is a single RELAY request (no lookup),
+ * and get_all goes on from its node lookup to a collection phase
+ * (collect.c).
  *
  * User operations are limited by cfg.max_operations, internal ones by
  * DHT_INTERNAL_OPS.
@@ -37,6 +40,7 @@ dht_op *dht_ops_find(const dht_node *node, uint32_t id) {
 }
 
 static void op_free(dht_op *op) {
+  dht_collect_free(op);
   dht_lookup_free(&op->lk);
   free(op->rec);
   free(op);
@@ -97,16 +101,24 @@ void dht_ops_free(dht_node *node) {
   node->user_ops = 0;
 }
 
+void dht_ops_discard(dht_node *node, dht_op *op) {
+  op_unlink(node, op);
+  op_free(op);
+}
+
 /* ---- requests ------------------------------------------------------- */
 
+void dht_ops_peer(dht_peer *p, const dht_cand *c) {
+  memcpy(p->id, c->id, DHT_ID_LEN);
+  memcpy(p->pk, c->pk, NC_PK_LEN);
+  p->nonce = c->nonce;
+  p->addr = c->addr;
+}
+
 static void query(dht_node *node, dht_op *op, int i) {
-  const dht_cand *c = &op->lk.pool[i];
   dht_peer peer;
   dht_msg m;
-  memcpy(peer.id, c->id, DHT_ID_LEN);
-  memcpy(peer.pk, c->pk, NC_PK_LEN);
-  peer.nonce = c->nonce;
-  peer.addr = c->addr;
+  dht_ops_peer(&peer, &op->lk.pool[i]);
   dht_msg_start(&m, op->kind == DHT_OP_GET ? DHT_MSG_FIND_VALUE
                                            : DHT_MSG_FIND_NODE);
   memcpy(m.target, op->lk.target, DHT_ID_LEN);
@@ -125,10 +137,7 @@ static void start_stores(dht_node *node, dht_op *op) {
     if (!c->has_token) continue;
     dht_peer peer;
     dht_msg m;
-    memcpy(peer.id, c->id, DHT_ID_LEN);
-    memcpy(peer.pk, c->pk, NC_PK_LEN);
-    peer.nonce = c->nonce;
-    peer.addr = c->addr;
+    dht_ops_peer(&peer, c);
     dht_msg_start(&m, DHT_MSG_STORE);
     memcpy(m.token, c->token, DHT_TOKEN_LEN);
     m.record = op->rec;
@@ -175,6 +184,9 @@ static void lookup_over(dht_node *node, dht_op *op) {
   case DHT_OP_GET:
     dht_ops_finish(node, op, op->rec ? 0 : DHT_ERR_NOT_FOUND);
     return;
+  case DHT_OP_GET_ALL:
+    dht_collect_begin(node, op);
+    return;
   default:
     dht_ops_finish(node, op, op->lk.stats.responded ? 0 : DHT_ERR_TIMEOUT);
   }
@@ -206,9 +218,9 @@ static void seed(dht_node *node, dht_op *op) {
                    &near[i]->c.addr, (unsigned)(i % op->lk.paths), 1);
 }
 
-dht_op *dht_ops_start(dht_node *node, uint8_t kind,
-                      const uint8_t target[DHT_ID_LEN], int user,
-                      const uint8_t *rec, size_t rec_len, int *err) {
+dht_op *dht_ops_create(dht_node *node, uint8_t kind,
+                       const uint8_t target[DHT_ID_LEN], int user,
+                       const uint8_t *rec, size_t rec_len, int *err) {
   *err = 0;
   if (dht_ops_slots(node, user) == 0) {
     *err = DHT_ERR_BUSY;
@@ -225,17 +237,25 @@ dht_op *dht_ops_start(dht_node *node, uint8_t kind,
     memcpy(op->rec, rec, rec_len);
     op->rec_len = rec_len;
   }
-  dht_rt_touch(&node->rt, target, node->now);
-  seed(node, op);
-  pump(node, op);
   return op;
 nomem:
-  if (op) {
-    op_unlink(node, op);
-    op_free(op);
-  }
+  if (op) dht_ops_discard(node, op);
   *err = DHT_ERR_NOMEM;
   return NULL;
+}
+
+void dht_ops_run(dht_node *node, dht_op *op) {
+  dht_rt_touch(&node->rt, op->lk.target, node->now);
+  seed(node, op);
+  pump(node, op);
+}
+
+dht_op *dht_ops_start(dht_node *node, uint8_t kind,
+                      const uint8_t target[DHT_ID_LEN], int user,
+                      const uint8_t *rec, size_t rec_len, int *err) {
+  dht_op *op = dht_ops_create(node, kind, target, user, rec, rec_len, err);
+  if (op) dht_ops_run(node, op);
+  return op;
 }
 
 /* ---- replies and timeouts -------------------------------------------- */
@@ -323,15 +343,28 @@ void dht_ops_reply(dht_node *node, const dht_pending *p, const dht_peer *peer,
                    const dht_msg *m) {
   dht_op *op = dht_ops_find(node, p->op);
   if (!op) return;
-  if (p->kind == DHT_PEND_STORE)
+  if (p->kind == DHT_PEND_APP) {
+    if (op->kind == DHT_OP_APP) dht_ops_finish(node, op, m->status);
+  } else if (p->kind == DHT_PEND_STORE) {
     store_reply(node, op, m);
-  else
+  } else if (op->phase == DHT_PHASE_COLLECT) {
+    dht_collect_reply(node, op, p, peer, m);
+  } else {
     lookup_reply(node, op, peer, m);
+  }
 }
 
 void dht_ops_timeout(dht_node *node, const dht_pending *p) {
   dht_op *op = dht_ops_find(node, p->op);
   if (!op) return;
+  if (p->kind == DHT_PEND_APP) {
+    if (op->kind == DHT_OP_APP) dht_ops_finish(node, op, DHT_ERR_TIMEOUT);
+    return;
+  }
+  if (op->phase == DHT_PHASE_COLLECT) {
+    dht_collect_timeout(node, op, p);
+    return;
+  }
   if (p->kind == DHT_PEND_STORE) {
     if (op->phase != DHT_PHASE_STORE || op->store_wait == 0) return;
     op->lk.stats.timeouts++;
@@ -394,6 +427,12 @@ static void deliver(dht_node *node, dht_op *op) {
     dht_lookup_results(&op->lk, idx, node->cfg.k);
     st.hops = op->lk.stats.hops;
     if (op->cb.put) op->cb.put(op->arg, op->status, op->stored, &st);
+  } else if (op->kind == DHT_OP_APP) {
+    if (op->cb.send) op->cb.send(op->arg, op->status);
+  } else if (op->kind == DHT_OP_GET_ALL) {
+    dht_lookup_results(&op->lk, idx, node->cfg.k);
+    st.hops = op->lk.stats.hops;
+    dht_collect_deliver(node, op, &st);
   }
 }
 
@@ -430,6 +469,27 @@ int dht_node_lookup(dht_node *node, dht_time now,
   if (!op) return err;
   op->cb.lookup = cb;
   op->arg = arg;
+  return 0;
+}
+
+int dht_node_lookup_paths(dht_node *node, dht_time now,
+                          const uint8_t target[DHT_ID_LEN], unsigned paths,
+                          dht_lookup_cb cb, void *arg) {
+  int err;
+  if (!node || !target || paths == 0 || paths > DHT_PATHS_MAX)
+    return DHT_ERR_INVALID_ARGUMENT;
+  dht_node_clock(node, now);
+  dht_op *op = dht_ops_create(node, DHT_OP_LOOKUP, target, 1, NULL, 0, &err);
+  if (!op) return err;
+  dht_lookup_free(&op->lk);
+  err = dht_lookup_init(&op->lk, target, node->cfg.k, node->cfg.alpha, paths);
+  if (err < 0) {
+    dht_ops_discard(node, op);
+    return DHT_ERR_NOMEM;
+  }
+  op->cb.lookup = cb;
+  op->arg = arg;
+  dht_ops_run(node, op);
   return 0;
 }
 
@@ -490,5 +550,70 @@ int dht_node_get(dht_node *node, dht_time now, const uint8_t key[DHT_KEY_LEN],
   op->cb.get = cb;
   op->arg = arg;
   dht_ops_finish(node, op, 0);
+  return 0;
+}
+
+/* ---- app messages and get_all ----------------------------------------- */
+
+static int addr_usable(const dht_addr *a) {
+  return (a->family == 4 || a->family == 6) && a->port != 0;
+}
+
+/* The contact's key is known, so no PROBE: the puzzle is checked here
+ * (before any key is derived, by dht_rpc_send) and the RELAY goes out
+ * sealed at once. */
+int dht_node_send_app(dht_node *node, dht_time now, const dht_contact *to,
+                      const uint8_t *msg, size_t len, dht_send_cb cb,
+                      void *arg) {
+  dht_peer peer;
+  dht_msg m;
+  if (!node || !to || !msg || len == 0 || !addr_usable(&to->addr) ||
+      memcmp(to->pk, node->ident.pk, NC_PK_LEN) == 0)
+    return DHT_ERR_INVALID_ARGUMENT;
+  if (len > DHT_APP_MAX) return DHT_ERR_TOO_LARGE;
+  dht_node_clock(node, now);
+  int rv = nc_id_verify(peer.id, to->pk, to->nonce, node->cfg.difficulty);
+  if (rv == NC_ERR_PUZZLE) return DHT_ERR_PUZZLE;
+  if (rv < 0) return DHT_ERR_INVALID_ARGUMENT;
+  if (dht_ops_slots(node, 1) == 0) return DHT_ERR_BUSY;
+  memcpy(peer.pk, to->pk, NC_PK_LEN);
+  peer.nonce = to->nonce;
+  peer.addr = to->addr;
+  dht_op *op = op_new(node, DHT_OP_APP, 1);
+  if (!op) return DHT_ERR_NOMEM;
+  op->phase = DHT_PHASE_STORE; /* waiting for the RELAYED */
+  dht_msg_start(&m, DHT_MSG_RELAY);
+  m.payload = msg;
+  m.payload_len = len;
+  rv = dht_rpc_send(node, &peer, &m, DHT_PEND_APP, op->id, NULL);
+  if (rv < 0) {
+    dht_ops_discard(node, op);
+    return rv;
+  }
+  op->cb.send = cb;
+  op->arg = arg;
+  return 0;
+}
+
+int dht_node_get_all(dht_node *node, dht_time now,
+                     const uint8_t key[DHT_KEY_LEN], unsigned max_records,
+                     dht_get_all_visit_cb visit, dht_get_all_done_cb done,
+                     void *arg) {
+  int err;
+  if (!node || !key || max_records == 0 || !visit)
+    return DHT_ERR_INVALID_ARGUMENT;
+  dht_node_clock(node, now);
+  dht_op *op = dht_ops_create(node, DHT_OP_GET_ALL, key, 1, NULL, 0, &err);
+  if (!op) return err;
+  op->ga = calloc(1, sizeof *op->ga);
+  if (!op->ga) {
+    dht_ops_discard(node, op);
+    return DHT_ERR_NOMEM;
+  }
+  op->ga->max = max_records;
+  op->visit = visit;
+  op->cb.get_all = done;
+  op->arg = arg;
+  dht_ops_run(node, op);
   return 0;
 }

@@ -270,6 +270,19 @@ void dht_note_key(uint8_t key[DHT_KEY_LEN], const uint8_t author_pk[NC_PK_LEN],
   nc_hasher_final(&h, key, DHT_KEY_LEN);
 }
 
+void dht_record_slot(uint8_t slot[DHT_KEY_LEN], const dht_record *rec,
+                     int multi) {
+  nc_hasher h;
+  if (!multi) {
+    memcpy(slot, rec->author_pk, NC_PK_LEN);
+    return;
+  }
+  nc_hasher_init(&h, NULL, 0, DHT_KEY_LEN);
+  nc_hasher_update(&h, rec->author_pk, NC_PK_LEN);
+  if (rec->payload_len > 0) nc_hasher_update(&h, rec->payload, rec->payload_len);
+  nc_hasher_final(&h, slot, DHT_KEY_LEN);
+}
+
 static int note_key_check(const dht_record *rec) {
   const uint8_t *name, *value;
   size_t name_len, value_len;

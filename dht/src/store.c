@@ -27,20 +27,44 @@ void dht_store_free(dht_store *st) {
   memset(st, 0, sizeof *st);
 }
 
-static int cmp_ka(const dht_srec *r, const uint8_t key[DHT_KEY_LEN],
-                  const uint8_t author[NC_PK_LEN]) {
-  int c = memcmp(r->key, key, DHT_KEY_LEN);
-  return c ? c : memcmp(r->author, author, NC_PK_LEN);
+void dht_store_set_types(dht_store *st, const dht_record_type *types,
+                         size_t n) {
+  st->types = types;
+  st->n_types = types ? n : 0;
 }
 
-/* Binary search: returns 1 and the index if (key, author) is held, else 0
+int dht_store_multi(const dht_store *st, uint8_t type) {
+  if (type == DHT_RECORD_NOTE) return 0; /* the built-in type wins */
+  for (size_t i = 0; i < st->n_types; i++)
+    if (st->types[i].type == type) return st->types[i].multi != 0;
+  return 0;
+}
+
+void dht_store_slot(const dht_store *st, const dht_record *rec,
+                    uint8_t slot[DHT_KEY_LEN]) {
+  dht_record_slot(slot, rec, dht_store_multi(st, rec->type));
+}
+
+int dht_store_newer(const dht_store *st, const dht_record *rec,
+                    const dht_srec *old) {
+  if (dht_store_multi(st, rec->type)) return rec->expires > old->expires;
+  return rec->seq > old->seq;
+}
+
+static int cmp_ks(const dht_srec *r, const uint8_t key[DHT_KEY_LEN],
+                  const uint8_t slot[DHT_KEY_LEN]) {
+  int c = memcmp(r->key, key, DHT_KEY_LEN);
+  return c ? c : memcmp(r->slot, slot, DHT_KEY_LEN);
+}
+
+/* Binary search: returns 1 and the index if (key, slot) is held, else 0
  * and the insertion index. */
 static int rec_search(const dht_store *st, const uint8_t key[DHT_KEY_LEN],
-                      const uint8_t author[NC_PK_LEN], size_t *pos) {
+                      const uint8_t slot[DHT_KEY_LEN], size_t *pos) {
   size_t lo = 0, hi = st->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = cmp_ka(st->recs[mid], key, author);
+    int c = cmp_ks(st->recs[mid], key, slot);
     if (c == 0) {
       *pos = mid;
       return 1;
@@ -127,26 +151,31 @@ static int quota_ok(const dht_store *st, const uint8_t pk[NC_PK_LEN],
 
 int dht_store_check(const dht_store *st, const dht_record *rec,
                     const uint8_t *bytes, size_t len) {
+  uint8_t slot[DHT_KEY_LEN];
   size_t i;
   if (len == 0 || len > DHT_MAX_RECORD) return DHT_ERR_TOO_LARGE;
-  if (!rec_search(st, rec->key, rec->author_pk, &i))
+  dht_store_slot(st, rec, slot);
+  if (!rec_search(st, rec->key, slot, &i))
     return quota_ok(st, rec->author_pk, len, 0, 1) ? DHT_STORE_NEW
                                                    : DHT_ERR_QUOTA;
   const dht_srec *old = st->recs[i];
-  if (rec->seq == old->seq && len == old->len &&
-      memcmp(bytes, old->bytes, len) == 0)
+  if (len == old->len && memcmp(bytes, old->bytes, len) == 0)
     return DHT_STORE_SAME;
-  if (rec->seq <= old->seq) return DHT_ERR_STALE;
+  if (!dht_store_newer(st, rec, old)) return DHT_ERR_STALE;
+  /* For ordinary types the author is the same; a multi slot includes the
+   * author too, so the quota moves within one author either way. */
   return quota_ok(st, rec->author_pk, len, old->len, 0) ? DHT_STORE_REPLACE
                                                         : DHT_ERR_QUOTA;
 }
 
-static dht_srec *srec_new(const dht_record *rec, const uint8_t *bytes,
-                          size_t len, dht_time now) {
+static dht_srec *srec_new(const dht_store *st, const dht_record *rec,
+                          const uint8_t *bytes, size_t len, dht_time now) {
   dht_srec *r = malloc(sizeof *r + len);
   if (!r) return NULL;
   memset(r, 0, sizeof *r);
   memcpy(r->key, rec->key, DHT_KEY_LEN);
+  r->multi = (uint8_t)dht_store_multi(st, rec->type);
+  dht_record_slot(r->slot, rec, r->multi);
   memcpy(r->author, rec->author_pk, NC_PK_LEN);
   r->seq = rec->seq;
   r->expires = rec->expires;
@@ -175,15 +204,17 @@ static int insert_at(dht_store *st, size_t i, dht_srec *r) {
 
 int dht_store_put(dht_store *st, const dht_record *rec, const uint8_t *bytes,
                   size_t len, dht_time now) {
+  uint8_t slot[DHT_KEY_LEN];
   size_t i;
   int rv = dht_store_check(st, rec, bytes, len);
   if (rv < 0) return rv;
-  int found = rec_search(st, rec->key, rec->author_pk, &i);
+  dht_store_slot(st, rec, slot);
+  int found = rec_search(st, rec->key, slot, &i);
   if (rv == DHT_STORE_SAME) {
     st->recs[i]->touched = now;
     return rv;
   }
-  dht_srec *r = srec_new(rec, bytes, len, now);
+  dht_srec *r = srec_new(st, rec, bytes, len, now);
   if (!r) return DHT_ERR_NOMEM;
   if (found) {
     dht_srec *old = st->recs[i];
@@ -203,14 +234,14 @@ int dht_store_put(dht_store *st, const dht_record *rec, const uint8_t *bytes,
 }
 
 dht_srec *dht_store_find(const dht_store *st, const uint8_t key[DHT_KEY_LEN],
-                         const uint8_t author[NC_PK_LEN]) {
+                         const uint8_t slot[DHT_KEY_LEN]) {
   size_t i;
-  return rec_search(st, key, author, &i) ? st->recs[i] : NULL;
+  return rec_search(st, key, slot, &i) ? st->recs[i] : NULL;
 }
 
 size_t dht_store_range(const dht_store *st, const uint8_t key[DHT_KEY_LEN],
                        size_t *first) {
-  static const uint8_t zero[NC_PK_LEN];
+  static const uint8_t zero[DHT_KEY_LEN];
   size_t i, n = 0;
   rec_search(st, key, zero, &i);
   *first = i;

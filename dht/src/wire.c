@@ -476,8 +476,6 @@ static int check_store(const dht_msg *m) {
   return check_record(m->record, m->record_len);
 }
 
-/* STORED status: 0 or a negative DHT_ERR_* code, never below this. */
-#define STATUS_MIN (-1000)
 
 static void encode_stored(dht_mp_writer *w, const dht_msg *m) {
   msgpack_pack_int32(&w->pk, m->status);
@@ -489,15 +487,29 @@ static int decode_stored(dht_msg *m, const msgpack_object *f) {
     return 0;
   }
   if (f[0].type != MSGPACK_OBJECT_NEGATIVE_INTEGER ||
-      f[0].via.i64 < STATUS_MIN)
+      f[0].via.i64 < DHT_STATUS_MIN)
     return DHT_ERR_MALFORMED;
   m->status = (int32_t)f[0].via.i64;
   return 0;
 }
 
 static int check_stored(const dht_msg *m) {
-  return m->status > 0 || m->status < STATUS_MIN ? DHT_ERR_INVALID_ARGUMENT
-                                                 : 0;
+  return m->status > 0 || m->status < DHT_STATUS_MIN
+             ? DHT_ERR_INVALID_ARGUMENT
+             : 0;
+}
+
+static void encode_relay(dht_mp_writer *w, const dht_msg *m) {
+  dht_mp_pack_bin(w, m->payload, m->payload_len);
+}
+
+static int decode_relay(dht_msg *m, const msgpack_object *f) {
+  return dht_mp_bin(&f[0], 1, DHT_APP_MAX, &m->payload, &m->payload_len);
+}
+
+static int check_relay(const dht_msg *m) {
+  if (!m->payload || m->payload_len == 0) return DHT_ERR_INVALID_ARGUMENT;
+  return m->payload_len > DHT_APP_MAX ? DHT_ERR_TOO_LARGE : 0;
 }
 
 /* Common prefix of every body: [type, txid, ts_ms]. */
@@ -520,6 +532,8 @@ static const msg_codec msg_codecs[] = {
     [DHT_MSG_VALUES] = {4, encode_values, decode_values, check_values},
     [DHT_MSG_STORE] = {2, encode_store, decode_store, check_store},
     [DHT_MSG_STORED] = {1, encode_stored, decode_stored, check_stored},
+    [DHT_MSG_RELAY] = {1, encode_relay, decode_relay, check_relay},
+    [DHT_MSG_RELAYED] = {1, encode_stored, decode_stored, check_stored},
 };
 
 static const msg_codec *find_codec(uint64_t type) {

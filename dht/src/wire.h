@@ -33,6 +33,7 @@
 #define DHT_BODY_MAX (DHT_MAX_DATAGRAM - DHT_SEALED_OVERHEAD)
 #define DHT_TOKEN_LEN 16
 #define DHT_VALUES_MAX 8 /* records in one VALUES reply */
+#define DHT_STATUS_MIN (-1000) /* STORED / RELAYED status: -1000..0 */
 
 enum dht_kind {
   DHT_KIND_PROBE = 1,
@@ -88,6 +89,8 @@ enum dht_msg_type {
   DHT_MSG_VALUES = 6,
   DHT_MSG_STORE = 7,
   DHT_MSG_STORED = 8,
+  DHT_MSG_RELAY = 9,   /* an application message (dht_node_send_app) */
+  DHT_MSG_RELAYED = 10,
 };
 
 /* A contact as it travels: identity and address, nothing learnt locally. */
@@ -109,6 +112,8 @@ typedef struct dht_wire_contact {
  *   VALUES      [token, total, [record...], [contact...]]
  *   STORE       [token, record]
  *   STORED      [status]
+ *   RELAY       [payload bin 1..DHT_APP_MAX]
+ *   RELAYED     [status]
  *   contact:    [pk bin32, nonce uint, ip bin4|bin16, port uint16]
  */
 typedef struct dht_msg {
@@ -126,19 +131,23 @@ typedef struct dht_msg {
   size_t n_records;
   const uint8_t *record; /* STORE */
   size_t record_len;
-  int32_t status;        /* STORED: 0 or a negative DHT_ERR_* code */
+  const uint8_t *payload; /* RELAY */
+  size_t payload_len;
+  int32_t status; /* STORED, RELAYED: 0 or a negative DHT_ERR_* code,
+                     >= DHT_STATUS_MIN */
 } dht_msg;
 
 /* dht_msg_encode writes |m| as msgpack into |buf|. Returns 0,
- * DHT_ERR_INVALID_ARGUMENT (bad type, counts, contact address or status)
- * or DHT_ERR_TOO_LARGE (> cap, > DHT_BODY_MAX, or a record over
- * DHT_MAX_RECORD). */
+ * DHT_ERR_INVALID_ARGUMENT (bad type, counts, contact address, status or
+ * an empty or NULL RELAY payload) or DHT_ERR_TOO_LARGE (> cap, >
+ * DHT_BODY_MAX, a record over DHT_MAX_RECORD or a payload over
+ * DHT_APP_MAX). */
 int dht_msg_encode(const dht_msg *m, uint8_t *buf, size_t cap, size_t *len);
 
 /* dht_msg_decode parses a body strictly: known type, exact element
  * count, right types, every length bounded (contacts <= DHT_K_MAX,
- * records <= DHT_VALUES_MAX and <= DHT_MAX_RECORD each), no trailing
- * bytes. Returns 0 or DHT_ERR_MALFORMED. */
+ * records <= DHT_VALUES_MAX and <= DHT_MAX_RECORD each, RELAY payload
+ * 1..DHT_APP_MAX), no trailing bytes. Returns 0 or DHT_ERR_MALFORMED. */
 int dht_msg_decode(dht_msg *m, const uint8_t *buf, size_t len);
 
 #endif /* NOINTRUDE_DHT_WIRE_H */

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <nointrude/registry.h>
+
 #include "errors.h"
 #include "log.h"
 #include "util.h"
@@ -32,6 +34,13 @@ enum {
   O_PK = 1u << 11,
   O_ALPHA = 1u << 12,
   O_PI = 1u << 13,
+  O_ALL = 1u << 14,
+  O_MAX = 1u << 15,
+  O_KEY = 1u << 16,
+  O_ADDRESSES = 1u << 17,
+  O_OUT = 1u << 18,
+  O_POW_BITS = 1u << 19,
+  O_SINCE = 1u << 20,
 };
 #define O_REPEATABLE (O_LISTEN | O_BOOTSTRAP)
 
@@ -107,14 +116,61 @@ static int set_log_level(node_cli *cli, const char *v, char *msg, size_t cap) {
   return 0;
 }
 
+/* Notes live at most 7 days, batch records 30. */
 static int set_ttl(node_cli *cli, const char *v, char *msg, size_t cap) {
-  if (node_parse_u64(v, 1, NODE_TTL_MAX_S, &cli->ttl_s) < 0) {
-    snprintf(msg, cap, "--ttl: expected 1..%d seconds, got '%s'",
-             NODE_TTL_MAX_S, v);
+  uint64_t max = cli->cmd == NODE_CMD_BATCH_CREATE ? NODE_BATCH_TTL_MAX_S
+                                                   : NODE_TTL_MAX_S;
+  if (node_parse_u64(v, 1, max, &cli->ttl_s) < 0) {
+    snprintf(msg, cap, "--ttl: expected 1..%llu seconds, got '%s'",
+             (unsigned long long)max, v);
     return NODE_ERR_USAGE;
   }
   return 0;
 }
+
+static int set_max(node_cli *cli, const char *v, char *msg, size_t cap) {
+  if (node_parse_u64(v, 1, NODE_GET_ALL_MAX, &cli->max_records) < 0) {
+    snprintf(msg, cap, "--max: expected 1..%d records, got '%s'",
+             NODE_GET_ALL_MAX, v);
+    return NODE_ERR_USAGE;
+  }
+  return 0;
+}
+
+static int set_pow_bits(node_cli *cli, const char *v, char *msg, size_t cap) {
+  uint64_t bits;
+  if (node_parse_u64(v, 0, NODE_POW_BITS_MAX, &bits) < 0) {
+    snprintf(msg, cap, "--pow-bits: expected 0..%d bits, got '%s'",
+             NODE_POW_BITS_MAX, v);
+    return NODE_ERR_USAGE;
+  }
+  cli->pow_bits = (int)bits;
+  return 0;
+}
+
+static int set_since(node_cli *cli, const char *v, char *msg, size_t cap) {
+  if (node_parse_u64(v, 1, NODE_SINCE_MAX_S, &cli->since_s) < 0) {
+    snprintf(msg, cap, "--since: expected 1..%d seconds, got '%s'",
+             NODE_SINCE_MAX_S, v);
+    return NODE_ERR_USAGE;
+  }
+  return 0;
+}
+
+/* PATH_SETTER stores a non-empty file name. */
+#define PATH_SETTER(field, opt)                                                \
+  static int set_##field(node_cli *cli, const char *v, char *msg,              \
+                         size_t cap) {                                         \
+    if (!*v || strlen(v) >= NODE_PATH_MAX) {                                   \
+      snprintf(msg, cap, "--%s must be a non-empty path", opt);                \
+      return NODE_ERR_USAGE;                                                   \
+    }                                                                          \
+    cli->field = v;                                                            \
+    return 0;                                                                  \
+  }
+PATH_SETTER(key_file, "key")
+PATH_SETTER(addresses, "addresses")
+PATH_SETTER(out, "out")
 
 static int set_timeout(node_cli *cli, const char *v, char *msg, size_t cap) {
   if (node_parse_seconds(v, NODE_TIMEOUT_MAX_S, &cli->timeout_ms) < 0) {
@@ -153,6 +209,13 @@ static const opt_spec opt_specs[] = {
     {"pk", O_PK, set_pk},
     {"alpha", O_ALPHA, set_alpha},
     {"pi", O_PI, set_pi},
+    {"all", O_ALL, NULL},
+    {"max", O_MAX, set_max},
+    {"key", O_KEY, set_key_file},
+    {"addresses", O_ADDRESSES, set_addresses},
+    {"out", O_OUT, set_out},
+    {"pow-bits", O_POW_BITS, set_pow_bits},
+    {"since", O_SINCE, set_since},
 };
 
 static const opt_spec *find_opt(const char *name, size_t len) {
@@ -211,7 +274,31 @@ static int check_put(const node_cli *cli, char *msg, size_t cap) {
 
 static int check_key(const node_cli *cli, char *msg, size_t cap) {
   const char *what = cli->cmd == NODE_CMD_LOOKUP ? "ID" : "KEY";
+  if (cli->local && cli->all) {
+    snprintf(msg, cap, "--local and --all exclude each other");
+    return NODE_ERR_USAGE;
+  }
+  if (cli->max_records && !cli->all) {
+    snprintf(msg, cap, "--max needs --all");
+    return NODE_ERR_USAGE;
+  }
   return check_hex(what, cli->pos[0], DHT_KEY_LEN, msg, cap);
+}
+
+/* check_address refuses an ADDRESS the registry would refuse anyway, so a
+ * typo is a usage error before any node is asked. */
+static int check_address(const node_cli *cli, char *msg, size_t cap) {
+  char canon[REG_ADDRESS_MAX + 1];
+  size_t len;
+  if (reg_address_canonical(canon, &len, cli->pos[0], strlen(cli->pos[0])) <
+      0) {
+    snprintf(msg, cap,
+             "ADDRESS: not a valid e-mail address (one '@', non-empty "
+             "local part and domain, at most %d bytes)",
+             REG_ADDRESS_MAX);
+    return NODE_ERR_USAGE;
+  }
+  return 0;
 }
 
 static int check_vrf_prove(const node_cli *cli, char *msg, size_t cap) {
@@ -293,12 +380,13 @@ static const cmd_spec cmd_specs[] = {
     {NODE_CMD_GET,
      "get",
      NULL,
-     O_CTL | O_LOCAL,
+     O_CTL | O_LOCAL | O_ALL | O_MAX,
      O_DATA_DIR,
      1,
      {"KEY", NULL},
      check_key,
-     "get --data-dir DIR KEY [--local] [--json] [--timeout SECONDS]"},
+     "get --data-dir DIR KEY [--local | --all [--max N]] [--json] "
+     "[--timeout SECONDS]"},
     {NODE_CMD_LOOKUP,
      "lookup",
      NULL,
@@ -326,6 +414,62 @@ static const cmd_spec cmd_specs[] = {
      {NULL, NULL},
      check_vrf_verify,
      "vrf verify --pk HEX --alpha HEX --pi HEX [--json]"},
+    {NODE_CMD_BATCH_CREATE,
+     "batch",
+     "create",
+     O_ADDRESSES | O_OUT | O_KEY | O_TTL | O_DIFFICULTY | O_POW_BITS,
+     O_ADDRESSES | O_OUT | O_KEY,
+     0,
+     {NULL, NULL},
+     NULL,
+     "batch create --addresses FILE --out BATCH --key KEYFILE "
+     "[--ttl SECONDS] [--difficulty BITS] [--pow-bits BITS]"},
+    {NODE_CMD_BATCH_PUBLISH,
+     "batch",
+     "publish",
+     O_CTL,
+     O_DATA_DIR,
+     1,
+     {"BATCH", NULL},
+     NULL,
+     "batch publish --data-dir DIR BATCH [--json] [--timeout SECONDS]"},
+    {NODE_CMD_BATCH_OPTOUTS,
+     "batch",
+     "optouts",
+     O_DATA_DIR | O_KEY | O_ADDRESSES | O_SINCE | O_TIMEOUT,
+     O_DATA_DIR | O_KEY | O_ADDRESSES,
+     0,
+     {NULL, NULL},
+     NULL,
+     "batch optouts --data-dir DIR --key KEYFILE --addresses FILE "
+     "[--since SECONDS] [--timeout SECONDS]"},
+    {NODE_CMD_PROTECT_ADD,
+     "protect",
+     "add",
+     O_CTL,
+     O_DATA_DIR,
+     1,
+     {"ADDRESS", NULL},
+     check_address,
+     "protect add --data-dir DIR ADDRESS [--json] [--timeout SECONDS]"},
+    {NODE_CMD_PROTECT_REMOVE,
+     "protect",
+     "remove",
+     O_CTL,
+     O_DATA_DIR,
+     1,
+     {"ADDRESS", NULL},
+     check_address,
+     "protect remove --data-dir DIR ADDRESS [--json] [--timeout SECONDS]"},
+    {NODE_CMD_PROTECT_LIST,
+     "protect",
+     "list",
+     O_CTL,
+     O_DATA_DIR,
+     0,
+     {NULL, NULL},
+     NULL,
+     "protect list --data-dir DIR [--json] [--timeout SECONDS]"},
 };
 #define N_CMDS (sizeof cmd_specs / sizeof *cmd_specs)
 
@@ -368,6 +512,25 @@ static int usage_error(char *err, size_t cap, const cmd_spec *spec,
   return NODE_ERR_USAGE;
 }
 
+/* sub_list names the second words of two-word command |word|:
+ * "'prove' or 'verify'". Static storage. */
+static const char *sub_list(const char *word) {
+  static char list[128];
+  size_t n = 0, used = 0, total = 0;
+  for (size_t i = 0; i < N_CMDS; i++)
+    total += cmd_specs[i].sub && strcmp(cmd_specs[i].word, word) == 0;
+  list[0] = '\0';
+  for (size_t i = 0; i < N_CMDS && used < sizeof list; i++) {
+    const cmd_spec *c = &cmd_specs[i];
+    if (!c->sub || strcmp(c->word, word) != 0) continue;
+    n++;
+    const char *sep = n == 1 ? "" : n == total ? " or " : ", ";
+    int w = snprintf(list + used, sizeof list - used, "%s'%s'", sep, c->sub);
+    if (w > 0) used += (size_t)w;
+  }
+  return list;
+}
+
 /* find_cmd matches argv[1] (and argv[2] for two-word commands); |*used| is
  * the number of words consumed. */
 static const cmd_spec *find_cmd(int argc, char **argv, int *used, char *err,
@@ -391,7 +554,8 @@ static const cmd_spec *find_cmd(int argc, char **argv, int *used, char *err,
     }
   }
   if (word_known)
-    usage_error(err, cap, NULL, "%s: expected 'prove' or 'verify'", argv[1]);
+    usage_error(err, cap, NULL, "%s: expected %s", argv[1],
+                sub_list(argv[1]));
   else
     usage_error(err, cap, NULL, "unknown command '%s'", argv[1]);
   return NULL;
@@ -402,8 +566,11 @@ static void cli_defaults(node_cli *cli, int cmd) {
   cli->cmd = cmd;
   cli->log_level = -1;
   cli->difficulty = -1;
-  cli->ttl_s = NODE_TTL_DEFAULT_S;
+  cli->ttl_s = cmd == NODE_CMD_BATCH_CREATE ? NODE_BATCH_TTL_DEFAULT_S
+                                            : NODE_TTL_DEFAULT_S;
   cli->timeout_ms = NODE_TIMEOUT_DEFAULT_MS;
+  cli->pow_bits = -1;
+  cli->since_s = NODE_SINCE_DEFAULT_S;
 }
 
 /* parse_option handles argv[*i] = "--name[=value]", taking the value from
@@ -424,6 +591,7 @@ static int parse_option(node_cli *cli, const cmd_spec *spec, unsigned *seen,
     if (eq) return usage_error(err, cap, spec, "--%s takes no value", o->name);
     if (o->bit == O_JSON) cli->json = 1;
     if (o->bit == O_LOCAL) cli->local = 1;
+    if (o->bit == O_ALL) cli->all = 1;
     return 0;
   }
   if (eq)

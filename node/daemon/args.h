@@ -24,6 +24,12 @@ enum node_cmd_id {
   NODE_CMD_LOOKUP,
   NODE_CMD_VRF_PROVE,
   NODE_CMD_VRF_VERIFY,
+  NODE_CMD_BATCH_CREATE,
+  NODE_CMD_BATCH_PUBLISH,
+  NODE_CMD_BATCH_OPTOUTS,
+  NODE_CMD_PROTECT_ADD,
+  NODE_CMD_PROTECT_REMOVE,
+  NODE_CMD_PROTECT_LIST,
   NODE_CMD_COUNT
 };
 
@@ -31,6 +37,12 @@ enum node_cmd_id {
 #define NODE_TIMEOUT_DEFAULT_MS 30000 /* CLI wait for the node's answer */
 #define NODE_TIMEOUT_MAX_S 3600
 #define NODE_VRF_ALPHA_MAX 65536 /* bytes of a vrf --alpha */
+#define NODE_BATCH_TTL_DEFAULT_S (7 * 86400) /* batch create --ttl */
+#define NODE_BATCH_TTL_MAX_S (30 * 86400)    /* batch records: 30 days */
+#define NODE_SINCE_DEFAULT_S (7 * 86400)     /* batch optouts --since */
+#define NODE_SINCE_MAX_S (30 * 86400)        /* nothing older lives */
+#define NODE_POW_BITS_MAX 40                 /* batch create --pow-bits */
+#define NODE_GET_ALL_MAX 4096 /* get --all --max: records in one reply */
 
 /* One parsed command line. Strings point into argv. */
 typedef struct node_cli {
@@ -47,6 +59,13 @@ typedef struct node_cli {
   uint64_t timeout_ms;              /* --timeout, NODE_TIMEOUT_DEFAULT_MS */
   int json;                         /* --json */
   int local;                        /* get --local */
+  int all;                          /* get --all */
+  uint64_t max_records;             /* get --all --max */
+  const char *key_file;             /* batch --key KEYFILE */
+  const char *addresses;            /* batch --addresses FILE */
+  const char *out;                  /* batch create --out BATCH */
+  int pow_bits;                     /* --pow-bits, -1 = not given */
+  uint64_t since_s;                 /* batch optouts --since */
   const char *sk, *pk, *alpha, *pi; /* vrf hex arguments, unchecked */
   const char *pos[NODE_ARGS_POS_MAX];
   size_t n_pos;

@@ -1,6 +1,7 @@
 /*
  * The CLI commands that talk to a running node: status, peers, put, get
- * (and get --local) and lookup. Each has a row in a table: how to build
+ * (and get --local, get --all), lookup and protect add|remove|list. Each
+ * has a row in a table: how to build
  * its control request and how to print a successful reply as text. With
  * --json the reply object is printed as one line, as received, whatever
  * its outcome. Exit 0 when the reply says ok, 1 otherwise (with the
@@ -41,6 +42,16 @@ static void build_put(const node_cli *cli, node_ctl_request *req) {
 static void build_key(const node_cli *cli, node_ctl_request *req) {
   nc_hex_decode(req->key, DHT_KEY_LEN, cli->pos[0]); /* checked by args.c */
   if (cli->cmd == NODE_CMD_GET && cli->local) req->cmd = NODE_CTL_LOCAL;
+  if (cli->cmd == NODE_CMD_GET && cli->all) {
+    req->cmd = NODE_CTL_GET_ALL;
+    req->max = (uint32_t)(cli->max_records ? cli->max_records
+                                           : NODE_CTL_GET_ALL_DEFAULT);
+  }
+}
+
+static void build_address(const node_cli *cli, node_ctl_request *req) {
+  /* args.c checked it is an address, so it fits. */
+  snprintf(req->address, sizeof req->address, "%s", cli->pos[0]);
 }
 
 /* ---- Text output --------------------------------------------------------- */
@@ -59,6 +70,25 @@ static void print_dropped(json_t *dropped) {
   printf("%s\n", any ? "" : "none");
 }
 
+static void print_registry(json_t *g) {
+  printf("protected  %lld addresses\n", (long long)num(g, "protected_addresses"));
+  printf("batches    %lld live, %lld seen, %lld fetched, %lld refused, "
+         "%lld chunks refetched\n",
+         (long long)num(g, "live_batches"), (long long)num(g, "batches_seen"),
+         (long long)num(g, "batches_fetched"),
+         (long long)num(g, "batches_refused"),
+         (long long)num(g, "chunks_refetched"));
+  printf("opt-outs   %lld matches, %lld sent, %lld relayed, %lld stored, "
+         "%lld relays refused\n",
+         (long long)num(g, "matches"), (long long)num(g, "optouts_sent"),
+         (long long)num(g, "optouts_relayed"),
+         (long long)num(g, "optouts_stored"),
+         (long long)num(g, "relays_refused"));
+  printf("escalation %lld evidence published, %lld opt-outs repeated\n",
+         (long long)num(g, "evidence_published"),
+         (long long)num(g, "escalations_sent"));
+}
+
 static void print_status(json_t *r) {
   json_t *addrs = json_object_get(r, "addresses"), *a;
   size_t i;
@@ -71,6 +101,7 @@ static void print_status(json_t *r) {
          (long long)num(r, "record_bytes"));
   printf("refused    %lld\n", (long long)num(r, "records_refused"));
   print_dropped(json_object_get(r, "dropped"));
+  print_registry(json_object_get(r, "registry"));
   printf("uptime     %lld s\n", (long long)(num(r, "uptime_ms") / 1000));
 }
 
@@ -98,8 +129,27 @@ static void print_value(json_t *rec) {
   free(value);
 }
 
+/* print_all writes one line per record of get --all. */
+static void print_all(json_t *records) {
+  char created[NODE_ISO_TIME_LEN], expires[NODE_ISO_TIME_LEN];
+  json_t *rec;
+  size_t i;
+  json_array_foreach(records, i, rec) {
+    node_iso_time(created, (uint64_t)num(rec, "created") * 1000);
+    node_iso_time(expires, (uint64_t)num(rec, "expires") * 1000);
+    printf("type=%lld author=%s seq=%lld created=%s expires=%s bytes=%zu\n",
+           (long long)num(rec, "type"), str(rec, "author"),
+           (long long)num(rec, "seq"), created, expires,
+           strlen(str(rec, "record_hex")) / 2);
+  }
+}
+
 static void print_get(json_t *r) {
   json_t *records = json_object_get(r, "records");
+  if (json_is_integer(json_object_get(r, "found"))) {
+    print_all(records);
+    return;
+  }
   /* get --local answers with every author's record; a note key belongs to
    * one author, so the first is the one. */
   print_value(records ? json_array_get(records, 0) : r);
@@ -110,6 +160,26 @@ static void print_lookup(json_t *r) {
   size_t i;
   json_array_foreach(json_object_get(r, "closest"), i, c)
       printf("%s %s\n", str(c, "id"), str(c, "address"));
+}
+
+static void print_protect(json_t *r) {
+  printf("%s\n", str(r, "address"));
+  if (json_is_false(json_object_get(r, "changed")))
+    fprintf(stderr, "nointrude protect add: %s was already protected\n",
+            str(r, "address"));
+}
+
+static void print_protect_list(json_t *r) {
+  json_t *a;
+  size_t i;
+  json_array_foreach(json_object_get(r, "addresses"), i, a)
+      printf("%s\n", json_string_value(a));
+  if (json_is_true(json_object_get(r, "truncated")))
+    fprintf(stderr,
+            "nointrude protect list: only the first %zu of %lld addresses "
+            "shown\n",
+            json_array_size(json_object_get(r, "addresses")),
+            (long long)num(r, "total"));
 }
 
 static const struct query_spec {
@@ -123,6 +193,12 @@ static const struct query_spec {
     [NODE_CMD_PUT] = {"put", NODE_CTL_PUT, build_put, print_put},
     [NODE_CMD_GET] = {"get", NODE_CTL_GET, build_key, print_get},
     [NODE_CMD_LOOKUP] = {"lookup", NODE_CTL_LOOKUP, build_key, print_lookup},
+    [NODE_CMD_PROTECT_ADD] = {"protect add", NODE_CTL_PROTECT_ADD,
+                              build_address, print_protect},
+    [NODE_CMD_PROTECT_REMOVE] = {"protect remove", NODE_CTL_PROTECT_REMOVE,
+                                 build_address, print_protect},
+    [NODE_CMD_PROTECT_LIST] = {"protect list", NODE_CTL_PROTECT_LIST, NULL,
+                               print_protect_list},
 };
 
 static void print_json(json_t *reply) {

@@ -12,8 +12,11 @@
 int node_cmd_keygen(const node_cli *cli);     /* cmd_keygen.c */
 int node_cmd_node(const node_cli *cli);       /* cmd_node.c */
 int node_cmd_query(const node_cli *cli);      /* cmd_query.c: status, peers,
-                                                 put, get, lookup */
+                                                 put, get, lookup, protect */
 int node_cmd_vrf_prove(const node_cli *cli);  /* cmd_vrf.c */
 int node_cmd_vrf_verify(const node_cli *cli); /* cmd_vrf.c */
+int node_cmd_batch_create(const node_cli *cli);  /* cmd_batch.c */
+int node_cmd_batch_publish(const node_cli *cli); /* cmd_batch.c */
+int node_cmd_batch_optouts(const node_cli *cli); /* cmd_batch.c */
 
 #endif /* NOINTRUDE_NODE_COMMANDS_H */

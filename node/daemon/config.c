@@ -23,6 +23,7 @@ _Static_assert(sizeof(unsigned) == 4, "config fields assume 32-bit unsigned");
 void node_opts_default(node_opts *o) {
   memset(o, 0, sizeof *o);
   dht_config_default(&o->dht);
+  reg_config_default(&o->reg);
   o->dht.difficulty = NODE_DIFFICULTY_DEFAULT;
   o->log_level = DHT_LOG_INFO;
   o->control_max_clients = NODE_CONTROL_CLIENTS_DEFAULT;
@@ -120,6 +121,10 @@ static int set_log_level(node_opts *o, const cfg_key *key, const char *value,
 #define DHT_FIELD(f) offsetof(node_opts, dht.f), sizeof(((node_opts *)0)->dht.f)
 #define NUM(name, field, min, max, scale)                                      \
   { name, set_uint, DHT_FIELD(field), min, max, scale }
+#define REG_FIELD(f) offsetof(node_opts, reg.f), sizeof(((node_opts *)0)->reg.f)
+#define REG(name, field, min, max, scale)                                      \
+  { name, set_uint, REG_FIELD(field), min, max, scale }
+#define DAY_S 86400
 
 static const cfg_key cfg_keys[] = {
     {"listen", set_listen, 0, 0, 0, 0, 0},
@@ -144,6 +149,15 @@ static const cfg_key cfg_keys[] = {
     NUM("clock_skew_s", clock_skew, 1, 3600, DHT_SEC),
     {"control_max_clients", set_uint, offsetof(node_opts, control_max_clients),
      sizeof(unsigned), 1, 1024, 1},
+    REG("forward_permille", forward_permille, 0, 999, 1),
+    REG("optout_pow_bits", optout_pow_bits, 0, 32, 1),
+    REG("batch_pow_bits", batch_pow_base_bits, 0, 40, 1),
+    REG("grace_s", grace, 0, 365 * DAY_S, DHT_SEC),
+    REG("index_poll_s", index_poll_interval, 1, DAY_S, DHT_SEC),
+    REG("index_lookback", index_lookback, 1, 30 * 24, 1),
+    REG("escalation_levels", escalation_levels, 0, 3, 1),
+    REG("escalation_spacing_s", escalation_spacing, 1, 30 * DAY_S, DHT_SEC),
+    REG("max_protected", max_protected, 1, 100000000, 1),
 };
 
 static const cfg_key *find_key(const char *name) {

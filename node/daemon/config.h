@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include <nointrude/dht.h>
+#include <nointrude/registry.h>
 
 #include "util.h"
 
@@ -30,12 +31,14 @@ typedef struct node_opts {
   dht_addr bootstrap[NODE_BOOTSTRAP_MAX];
   size_t n_bootstrap;
   dht_config dht; /* engine settings; dht.difficulty is also ours */
+  reg_config reg; /* registry settings (types go into dht.types) */
   int log_level;  /* DHT_LOG_* */
   unsigned control_max_clients; /* concurrent control connections */
 } node_opts;
 
 /* node_opts_default fills |o| with the defaults (dht_config_default,
- * difficulty NODE_DIFFICULTY_DEFAULT, log level info, no addresses). */
+ * reg_config_default, difficulty NODE_DIFFICULTY_DEFAULT, log level info,
+ * no addresses). */
 void node_opts_default(node_opts *o);
 
 /* node_config_load reads the INI file |path| into |o| (values replace the

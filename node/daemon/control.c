@@ -7,14 +7,20 @@
  * no way to find the next request boundary we could trust). Requests are
  * dispatched through a table indexed by command.
  *
- * put, get and lookup start a DHT operation whose callback sends the
- * reply. The operation outlives its client if the client leaves: the
- * callback then only frees it.
+ * put, get, get_all, lookup and publish start a DHT or registry
+ * operation whose callback sends the reply. The operation outlives its
+ * client if the client leaves: the callback then only frees it.
+ *
+ * publish reads the batch file named in the request (an absolute path,
+ * read with the node's own permissions; the socket is private to the
+ * node's user) with a bounded size, then hands it to the registry, which
+ * verifies all of it before anything is put into the DHT.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +34,10 @@
 #include "util.h"
 
 #define CTL_PEERS_MAX NODE_SNAPSHOT_MAX /* contacts in one peers reply */
+/* Largest batch file publish reads: a batch of REG_BATCH_MAX_ENTRIES
+ * entries is ~1 GB with its envelopes; the node holds it in memory while
+ * the records go out. */
+#define CTL_BATCH_FILE_MAX (1200ull << 20)
 
 typedef struct ctl_client ctl_client;
 typedef struct ctl_op ctl_op;
@@ -37,6 +47,9 @@ struct ctl_op {
   ctl_client *client; /* NULL once the client has gone */
   uint8_t key[DHT_KEY_LEN];
   uint64_t seq; /* put: the note's sequence number */
+  uint8_t *file; /* publish: the batch file, until the registry has it */
+  size_t file_len;
+  json_t *records; /* get_all: records visited so far */
   ctl_op *prev, *next;
 };
 
@@ -93,6 +106,8 @@ static void op_free(ctl_op *op) {
     op->ctl->ops = op->next;
   if (op->next) op->next->prev = op->prev;
   if (op->client) op->client->op = NULL;
+  free(op->file);
+  json_decref(op->records);
   free(op);
 }
 
@@ -224,14 +239,18 @@ static void on_put(void *arg, int status, unsigned stored,
   ctl_op *op = arg;
   uint8_t key[DHT_KEY_LEN];
   uint64_t seq = op->seq;
+  node_persist *p = node_rt_persist(op->ctl->rt);
   memcpy(key, op->key, sizeof key);
   ctl_client *c = op_finish(op);
   if (!c) return;
   char hex[2 * DHT_KEY_LEN + 1];
   nc_hex_encode(hex, key, sizeof key);
-  int ok = status == 0 && stored > 0;
-  const char *error =
-      status < 0 ? dht_strerror(status) : "no storer acknowledged";
+  /* Durable before it is reported (persist.c writes without fsync). */
+  int synced = node_persist_sync(p) == 0;
+  int ok = status == 0 && stored > 0 && synced;
+  const char *error = status < 0 ? dht_strerror(status)
+                      : !synced  ? "database sync failed"
+                                 : "no storer acknowledged";
   json_t *obj = json_pack("{sssIsI}", "key", hex, "seq", (json_int_t)seq,
                           "stored", (json_int_t)stored);
   reply(c, set_result(obj, ok, error, stats));
@@ -339,12 +358,193 @@ static void cmd_local(ctl_client *c, const node_ctl_request *req) {
   reply(c, set_result(obj, n > 0, "not found", NULL));
 }
 
+/* ---- Registry commands ---------------------------------------------------- */
+
+static void on_get_all_visit(void *arg, const dht_record *rec,
+                             const uint8_t *bytes, size_t len) {
+  ctl_op *op = arg;
+  json_t *obj = node_ctl_record_raw_json(rec, bytes, len);
+  json_array_append_new(op->records, obj ? obj : json_null());
+}
+
+static void on_get_all_done(void *arg, int status, unsigned found,
+                            const dht_lookup_stats *stats) {
+  ctl_op *op = arg;
+  json_t *records = json_incref(op->records);
+  ctl_client *c = op_finish(op);
+  if (!c) {
+    json_decref(records);
+    return;
+  }
+  json_t *obj = json_pack("{sosI}", "records", records, "found",
+                          (json_int_t)found);
+  reply(c, set_result(obj, status == 0, dht_strerror(status), stats));
+}
+
+static void cmd_get_all(ctl_client *c, const node_ctl_request *req) {
+  node_runtime *rt = c->ctl->rt;
+  ctl_op *op = op_new(c);
+  int rv = op && (op->records = json_array()) ? 0 : DHT_ERR_NOMEM;
+  if (rv == 0)
+    rv = dht_node_get_all(node_rt_dht(rt), node_rt_now(rt), req->key, req->max,
+                          on_get_all_visit, on_get_all_done, op);
+  if (rv < 0) {
+    if (op) op_free(op);
+    reply_error(c, "get_all: %s", dht_strerror(rv));
+    return;
+  }
+  node_rt_flush(rt);
+}
+
+/* read_batch_file reads the regular file |path| (at most
+ * CTL_BATCH_FILE_MAX bytes) into |op|. On failure |msg| says why. */
+static int read_batch_file(ctl_op *op, const char *path, char *msg,
+                           size_t cap) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    snprintf(msg, cap, "cannot read the file: %s",
+             fd < 0 ? strerror(errno) : "not a regular file");
+    if (fd >= 0) close(fd);
+    return NODE_ERR_IO;
+  }
+  if ((unsigned long long)st.st_size > CTL_BATCH_FILE_MAX) {
+    snprintf(msg, cap, "larger than %llu bytes", CTL_BATCH_FILE_MAX);
+    close(fd);
+    return NODE_ERR_TOO_LARGE;
+  }
+  op->file = malloc((size_t)st.st_size + 1);
+  size_t used = 0;
+  while (op->file && used < (size_t)st.st_size) {
+    ssize_t n = read(fd, op->file + used, (size_t)st.st_size - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break; /* error, or the file shrank: what we have is it */
+    used += (size_t)n;
+  }
+  close(fd);
+  if (!op->file) snprintf(msg, cap, "out of memory");
+  op->file_len = used;
+  return op->file ? 0 : NODE_ERR_NOMEM;
+}
+
+static void on_publish(void *arg, int status, size_t published,
+                       size_t failed) {
+  ctl_op *op = arg;
+  node_persist *p = node_rt_persist(op->ctl->rt);
+  ctl_client *c = op_finish(op);
+  char msg[NODE_ERR_MSG_MAX];
+  if (node_persist_sync(p) < 0 && status == 0) status = DHT_ERR_STORE;
+  node_log(failed ? DHT_LOG_WARN : DHT_LOG_INFO,
+           "batch published: %zu records stored, %zu found no storer%s%s",
+           published, failed, status < 0 ? ": " : "",
+           status < 0 ? reg_strerror(status) : "");
+  if (!c) return;
+  if (status < 0)
+    snprintf(msg, sizeof msg, "publish: %s", reg_strerror(status));
+  else
+    snprintf(msg, sizeof msg, "publish: %zu of %zu records found no storer",
+             failed, published + failed);
+  json_t *obj = json_pack("{sIsI}", "stored", (json_int_t)published, "failed",
+                          (json_int_t)failed);
+  reply(c, set_result(obj, status == 0 && failed == 0, msg, NULL));
+}
+
+static void cmd_publish(ctl_client *c, const node_ctl_request *req) {
+  node_runtime *rt = c->ctl->rt;
+  char msg[NODE_ERR_MSG_MAX];
+  ctl_op *op = op_new(c);
+  if (!op) {
+    reply_error(c, "out of memory");
+    return;
+  }
+  if (read_batch_file(op, req->path, msg, sizeof msg) < 0) {
+    op_free(op);
+    reply_error(c, "publish: %s", msg);
+    return;
+  }
+  node_log(DHT_LOG_INFO, "publishing the batch file %s (%zu bytes)", req->path,
+           op->file_len);
+  int rv = reg_node_publish_batch(node_rt_reg(rt), node_rt_now(rt), op->file,
+                                  op->file_len, on_publish, op);
+  /* On failure the callback has not run (op is still the client's). */
+  if (rv < 0 && c->op == op) {
+    op_free(op);
+    node_log(DHT_LOG_WARN, "batch file %s refused: %s", req->path,
+             reg_strerror(rv));
+    reply_error(c, "batch file refused: %s", reg_strerror(rv));
+    return;
+  }
+  if (c->op == op) { /* the registry keeps its own decoded copy */
+    free(op->file);
+    op->file = NULL;
+  }
+  node_rt_flush(rt);
+}
+
+/* protect_reply answers add/remove with the canonical address. */
+static void protect_reply(ctl_client *c, const char *address, int rv,
+                          const char *verb) {
+  char canon[REG_ADDRESS_MAX + 1];
+  size_t len;
+  if (reg_address_canonical(canon, &len, address, strlen(address)) < 0)
+    rv = REG_ERR_ADDRESS;
+  if (rv == DHT_ERR_NOT_FOUND) {
+    reply_error(c, "%s: %s is not a protected address", verb, canon);
+    return;
+  }
+  if (rv < 0 && rv != REG_ERR_DUPLICATE) {
+    reply_error(c, "%s: %s", verb, reg_strerror(rv));
+    return;
+  }
+  reply(c, json_pack("{sbsssb}", "ok", 1, "address", canon, "changed",
+                     rv == 0));
+}
+
+static void cmd_protect_add(ctl_client *c, const node_ctl_request *req) {
+  node_runtime *rt = c->ctl->rt;
+  int rv = reg_node_protect_add(node_rt_reg(rt), node_rt_now(rt), req->address);
+  protect_reply(c, req->address, rv, "protect add");
+  node_rt_flush(rt); /* a match against a known batch sends an opt-out */
+}
+
+static void cmd_protect_remove(ctl_client *c, const node_ctl_request *req) {
+  node_runtime *rt = c->ctl->rt;
+  int rv =
+      reg_node_protect_remove(node_rt_reg(rt), node_rt_now(rt), req->address);
+  protect_reply(c, req->address, rv, "protect remove");
+  node_rt_flush(rt);
+}
+
+/* visit_protected stops the walk once the reply is full. */
+static int visit_protected(void *arg, const char *canon) {
+  json_t *arr = arg;
+  json_array_append_new(arr, json_string(canon));
+  return json_array_size(arr) >= NODE_CTL_PROTECT_LIST_MAX;
+}
+
+static void cmd_protect_list(ctl_client *c, const node_ctl_request *req) {
+  json_t *arr = json_array();
+  reg_stats st;
+  (void)req;
+  reg_node_stats(node_rt_reg(c->ctl->rt), &st);
+  if (arr) reg_node_protect_list(node_rt_reg(c->ctl->rt), visit_protected, arr);
+  size_t total = st.protected_addresses;
+  int truncated = arr && json_array_size(arr) < total;
+  reply(c, arr ? json_pack("{sbsosIsb}", "ok", 1, "addresses", arr, "total",
+                           (json_int_t)total, "truncated", truncated)
+               : NULL);
+}
+
 typedef void (*ctl_handler)(ctl_client *c, const node_ctl_request *req);
 
 static const ctl_handler ctl_handlers[NODE_CTL_COUNT] = {
     [NODE_CTL_STATUS] = cmd_status, [NODE_CTL_PEERS] = cmd_peers,
     [NODE_CTL_PUT] = cmd_put,       [NODE_CTL_GET] = cmd_get,
     [NODE_CTL_LOOKUP] = cmd_lookup, [NODE_CTL_LOCAL] = cmd_local,
+    [NODE_CTL_GET_ALL] = cmd_get_all, [NODE_CTL_PUBLISH] = cmd_publish,
+    [NODE_CTL_PROTECT_ADD] = cmd_protect_add,
+    [NODE_CTL_PROTECT_REMOVE] = cmd_protect_remove,
+    [NODE_CTL_PROTECT_LIST] = cmd_protect_list,
 };
 
 /* ---- Reading requests ---------------------------------------------------- */

@@ -103,11 +103,57 @@ static int parse_id(node_ctl_request *req, json_t *obj, char *err, size_t cap) {
   return get_key(obj, "id", req->key, err, cap);
 }
 
+static int parse_get_all(node_ctl_request *req, json_t *obj, char *err,
+                         size_t cap) {
+  json_t *max = json_object_get(obj, "max");
+  req->max = NODE_CTL_GET_ALL_DEFAULT;
+  if (max && (!json_is_integer(max) || json_integer_value(max) < 1 ||
+              json_integer_value(max) > NODE_CTL_GET_ALL_MAX))
+    return field_error(err, cap, "max", "must be an integer, 1..4096");
+  if (max) req->max = (uint32_t)json_integer_value(max);
+  return get_key(obj, "key", req->key, err, cap);
+}
+
+/* get_text reads string |field| of 1..max bytes without NUL into |out|
+ * (max + 1 bytes), NUL-terminated. */
+static int get_text(json_t *obj, const char *field, char *out, size_t max,
+                    char *err, size_t cap) {
+  json_t *v = json_object_get(obj, field);
+  char what[64];
+  if (!v) return field_error(err, cap, field, "missing");
+  if (!json_is_string(v)) return field_error(err, cap, field, "must be a string");
+  size_t n = json_string_length(v);
+  snprintf(what, sizeof what, "must be 1..%zu bytes", max);
+  if (n < 1 || n > max) return field_error(err, cap, field, what);
+  if (memchr(json_string_value(v), 0, n))
+    return field_error(err, cap, field, "must not contain NUL");
+  memcpy(out, json_string_value(v), n);
+  out[n] = '\0';
+  return 0;
+}
+
+static int parse_publish(node_ctl_request *req, json_t *obj, char *err,
+                         size_t cap) {
+  int rv = get_text(obj, "path", req->path, sizeof req->path - 1, err, cap);
+  if (rv == 0 && req->path[0] != '/')
+    return field_error(err, cap, "path", "must be an absolute path");
+  return rv;
+}
+
+static int parse_address(node_ctl_request *req, json_t *obj, char *err,
+                         size_t cap) {
+  return get_text(obj, "address", req->address, NODE_CTL_ADDRESS_MAX, err,
+                  cap);
+}
+
 static const char *const fields_none[] = {NULL};
 static const char *const fields_put[] = {"name",      "name_hex", "value",
                                          "value_hex", "ttl",      NULL};
 static const char *const fields_key[] = {"key", NULL};
 static const char *const fields_id[] = {"id", NULL};
+static const char *const fields_get_all[] = {"key", "max", NULL};
+static const char *const fields_path[] = {"path", NULL};
+static const char *const fields_address[] = {"address", NULL};
 
 static const struct req_spec {
   const char *name;
@@ -120,6 +166,12 @@ static const struct req_spec {
     [NODE_CTL_GET] = {"get", parse_key, fields_key},
     [NODE_CTL_LOOKUP] = {"lookup", parse_id, fields_id},
     [NODE_CTL_LOCAL] = {"local", parse_key, fields_key},
+    [NODE_CTL_GET_ALL] = {"get_all", parse_get_all, fields_get_all},
+    [NODE_CTL_PUBLISH] = {"publish", parse_publish, fields_path},
+    [NODE_CTL_PROTECT_ADD] = {"protect_add", parse_address, fields_address},
+    [NODE_CTL_PROTECT_REMOVE] = {"protect_remove", parse_address,
+                                 fields_address},
+    [NODE_CTL_PROTECT_LIST] = {"protect_list", parse_none, fields_none},
 };
 
 const char *node_ctl_cmd_name(int cmd) {
@@ -219,23 +271,56 @@ static int set_bytes(json_t *obj, const char *field, const char *hex_field,
   return rv | json_object_set_new(obj, hex_field, json_hex(bytes, len));
 }
 
+/* ---- One request builder per command (the CLI side) ---------------------- */
+
+typedef int (*req_builder)(json_t *obj, const node_ctl_request *req);
+
+static int build_none(json_t *obj, const node_ctl_request *req) {
+  (void)obj;
+  (void)req;
+  return 0;
+}
+
+static int build_put(json_t *obj, const node_ctl_request *req) {
+  json_t *s = text_string(req->name, req->name_len);
+  json_t *v = text_string(req->value, req->value_len);
+  int rv = json_object_set_new(obj, s ? "name" : "name_hex",
+                               s ? s : json_hex(req->name, req->name_len));
+  rv |= json_object_set_new(obj, v ? "value" : "value_hex",
+                            v ? v : json_hex(req->value, req->value_len));
+  return rv | json_object_set_new(obj, "ttl", json_u64(req->ttl_s));
+}
+
+static int build_key(json_t *obj, const node_ctl_request *req) {
+  const char *f = req->cmd == NODE_CTL_LOOKUP ? "id" : "key";
+  int rv = json_object_set_new(obj, f, json_hex(req->key, DHT_KEY_LEN));
+  if (req->cmd == NODE_CTL_GET_ALL && req->max)
+    rv |= json_object_set_new(obj, "max", json_u64(req->max));
+  return rv;
+}
+
+static int build_path(json_t *obj, const node_ctl_request *req) {
+  return json_object_set_new(obj, "path", json_string(req->path));
+}
+
+static int build_address(json_t *obj, const node_ctl_request *req) {
+  return json_object_set_new(obj, "address", json_string(req->address));
+}
+
+static const req_builder req_builders[NODE_CTL_COUNT] = {
+    [NODE_CTL_STATUS] = build_none,        [NODE_CTL_PEERS] = build_none,
+    [NODE_CTL_PUT] = build_put,            [NODE_CTL_GET] = build_key,
+    [NODE_CTL_LOOKUP] = build_key,         [NODE_CTL_LOCAL] = build_key,
+    [NODE_CTL_GET_ALL] = build_key,        [NODE_CTL_PUBLISH] = build_path,
+    [NODE_CTL_PROTECT_ADD] = build_address,
+    [NODE_CTL_PROTECT_REMOVE] = build_address,
+    [NODE_CTL_PROTECT_LIST] = build_none,
+};
+
 json_t *node_ctl_request_json(const node_ctl_request *req) {
   const char *name = node_ctl_cmd_name(req->cmd);
   json_t *obj = name ? json_pack("{ss}", "cmd", name) : NULL;
-  int rv = obj ? 0 : -1;
-  if (rv == 0 && req->cmd == NODE_CTL_PUT) {
-    json_t *s = text_string(req->name, req->name_len);
-    json_t *v = text_string(req->value, req->value_len);
-    rv |= json_object_set_new(obj, s ? "name" : "name_hex",
-                              s ? s : json_hex(req->name, req->name_len));
-    rv |= json_object_set_new(obj, v ? "value" : "value_hex",
-                              v ? v : json_hex(req->value, req->value_len));
-    rv |= json_object_set_new(obj, "ttl", json_u64(req->ttl_s));
-  } else if (rv == 0 && req->cmd != NODE_CTL_STATUS &&
-             req->cmd != NODE_CTL_PEERS) {
-    const char *f = req->cmd == NODE_CTL_LOOKUP ? "id" : "key";
-    rv |= json_object_set_new(obj, f, json_hex(req->key, DHT_KEY_LEN));
-  }
+  int rv = obj ? req_builders[req->cmd](obj, req) : -1;
   if (rv < 0) {
     json_decref(obj);
     return NULL;
@@ -298,6 +383,12 @@ json_t *node_ctl_record_json(const dht_record *rec) {
                           json_hex(author_id, DHT_ID_LEN), "seq",
                           json_u64(rec->seq), "created", json_u64(rec->created),
                           "expires", json_u64(rec->expires));
+  if (obj && rec->type != DHT_RECORD_NOTE &&
+      json_object_set_new(obj, "payload_hex",
+                          json_hex(rec->payload, rec->payload_len)) < 0) {
+    json_decref(obj);
+    return NULL;
+  }
   if (!obj || rec->type != DHT_RECORD_NOTE) return obj;
   if (dht_note_parse(rec, &name, &name_len, &value, &value_len) < 0 ||
       set_bytes(obj, "name", "name_hex", name, name_len) < 0 ||
@@ -306,6 +397,37 @@ json_t *node_ctl_record_json(const dht_record *rec) {
     return NULL;
   }
   return obj;
+}
+
+json_t *node_ctl_record_raw_json(const dht_record *rec, const uint8_t *bytes,
+                                 size_t len) {
+  json_t *obj = node_ctl_record_json(rec);
+  if (obj && json_object_set_new(obj, "record_hex", json_hex(bytes, len)) < 0) {
+    json_decref(obj);
+    return NULL;
+  }
+  return obj;
+}
+
+json_t *node_ctl_reg_stats_json(const reg_stats *s, const reg_config *cfg) {
+  return json_pack(
+      "{so so so so so so so so so so so sI sI so so so so}", "batches_seen",
+      json_u64(s->batches_seen), "batches_fetched",
+      json_u64(s->batches_fetched), "batches_refused",
+      json_u64(s->batches_refused), "chunks_refetched",
+      json_u64(s->chunks_refetched), "matches", json_u64(s->matches),
+      "optouts_sent", json_u64(s->optouts_sent), "optouts_relayed",
+      json_u64(s->optouts_relayed), "optouts_stored",
+      json_u64(s->optouts_stored), "relays_refused",
+      json_u64(s->relays_refused), "evidence_published",
+      json_u64(s->evidence_published), "escalations_sent",
+      json_u64(s->escalations_sent), "protected_addresses",
+      (json_int_t)s->protected_addresses, "live_batches",
+      (json_int_t)s->live_batches, "optout_pow_bits",
+      json_u64(cfg->optout_pow_bits), "batch_pow_bits",
+      json_u64(cfg->batch_pow_base_bits), "index_window_s",
+      json_u64(cfg->index_window / DHT_SEC), "index_lookback",
+      json_u64(cfg->index_lookback));
 }
 
 json_t *node_ctl_dropped_json(const uint64_t dropped[DHT_DROP_COUNT]) {
@@ -338,7 +460,7 @@ json_t *node_ctl_status_json(const node_status *st) {
       " sI sI sI so so"       /* contacts records bytes own operations */
       " so so so so so so"    /* accepted refused expired dropped traffic
                                  lookups */
-      " so so so}",           /* restore store clients */
+      " so so so so}",        /* restore store clients registry */
       "ok", 1, "id", json_hex(st->id, DHT_ID_LEN), "pk",
       json_hex(st->pk, NC_PK_LEN), "nonce", json_u64(st->nonce), "difficulty",
       (int)st->difficulty, "addresses", addrs_json(st), "uptime_ms",
@@ -360,5 +482,6 @@ json_t *node_ctl_status_json(const node_status *st) {
                 json_u64(s->lookups_failed)),
       "restore_failures", json_u64(st->restore_failures), "store_failures",
       json_u64(st->store_failures), "control_clients",
-      json_u64(st->control_clients));
+      json_u64(st->control_clients), "registry",
+      node_ctl_reg_stats_json(&st->reg, &st->reg_cfg));
 }

@@ -12,12 +12,17 @@
 
 #include <jansson.h>
 #include <nointrude/dht.h>
+#include <nointrude/registry.h>
 
 #include "config.h"
 
 #define NODE_CTL_LINE_MAX 65536        /* bytes of a request line, '\n' incl. */
 #define NODE_CTL_REPLY_MAX (16u << 20) /* bytes of a reply the CLI accepts */
 #define NODE_CTL_SOCKET "control.sock"
+#define NODE_CTL_ADDRESS_MAX 1024  /* bytes of an address in a request */
+#define NODE_CTL_GET_ALL_MAX 4096  /* records in one get_all reply */
+#define NODE_CTL_GET_ALL_DEFAULT 1024
+#define NODE_CTL_PROTECT_LIST_MAX 100000 /* addresses in one list reply */
 
 enum node_ctl_cmd {
   NODE_CTL_STATUS,
@@ -26,6 +31,11 @@ enum node_ctl_cmd {
   NODE_CTL_GET,
   NODE_CTL_LOOKUP,
   NODE_CTL_LOCAL,
+  NODE_CTL_GET_ALL,
+  NODE_CTL_PUBLISH,
+  NODE_CTL_PROTECT_ADD,
+  NODE_CTL_PROTECT_REMOVE,
+  NODE_CTL_PROTECT_LIST,
   NODE_CTL_COUNT
 };
 
@@ -37,7 +47,10 @@ typedef struct node_ctl_request {
   uint8_t value[DHT_NOTE_VALUE_MAX]; /* put */
   size_t value_len;
   uint64_t ttl_s;           /* put, seconds */
-  uint8_t key[DHT_KEY_LEN]; /* get/local: key; lookup: target */
+  uint8_t key[DHT_KEY_LEN]; /* get/local/get_all: key; lookup: target */
+  uint32_t max;             /* get_all: records wanted */
+  char path[NODE_PATH_MAX]; /* publish: absolute path of a batch file */
+  char address[NODE_CTL_ADDRESS_MAX + 1]; /* protect_add/remove, no NUL */
 } node_ctl_request;
 
 /* What `status` reports, gathered by the runtime. */
@@ -54,6 +67,8 @@ typedef struct node_status {
   uint64_t restore_failures; /* stored records refused at start, deleted */
   uint64_t store_failures;   /* database writes that failed */
   size_t control_clients;    /* connected CLI clients */
+  reg_stats reg;             /* the registry's counters */
+  reg_config reg_cfg;        /* the registry's settings */
 } node_status;
 
 /* node_ctl_parse_request parses one request line of |len| bytes (without
@@ -83,6 +98,11 @@ json_t *node_ctl_error_reply(const char *msg);
 json_t *node_ctl_stats_json(const dht_lookup_stats *stats);
 json_t *node_ctl_contact_json(const dht_contact *c);
 json_t *node_ctl_record_json(const dht_record *rec);
+/* node_ctl_record_raw_json is node_ctl_record_json plus "record_hex", the
+ * whole encoded record (|bytes|, |len|), for get_all. */
+json_t *node_ctl_record_raw_json(const dht_record *rec, const uint8_t *bytes,
+                                 size_t len);
+json_t *node_ctl_reg_stats_json(const reg_stats *s, const reg_config *cfg);
 json_t *node_ctl_dropped_json(const uint64_t dropped[DHT_DROP_COUNT]);
 json_t *node_ctl_status_json(const node_status *st);
 

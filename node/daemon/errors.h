@@ -16,7 +16,9 @@
   X(NODE_ERR_TOO_LARGE, -207, "exceeds a size limit")                          \
   X(NODE_ERR_NOT_FOUND, -208, "not found")                                     \
   X(NODE_ERR_TIMEOUT, -209, "timed out")                                       \
-  X(NODE_ERR_IDENTITY, -210, "identity does not meet the difficulty")
+  X(NODE_ERR_IDENTITY, -210, "identity does not meet the difficulty")          \
+  X(NODE_ERR_PERMISSIONS, -211, "file is accessible to other users")           \
+  X(NODE_ERR_FORMAT, -212, "malformed file")
 
 enum node_error {
 #define NODE_ERR_ENUM(name, value, text) name = value,

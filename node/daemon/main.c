@@ -27,6 +27,12 @@ static const cmd_handler cmd_handlers[NODE_CMD_COUNT] = {
     [NODE_CMD_LOOKUP] = node_cmd_query,
     [NODE_CMD_VRF_PROVE] = node_cmd_vrf_prove,
     [NODE_CMD_VRF_VERIFY] = node_cmd_vrf_verify,
+    [NODE_CMD_BATCH_CREATE] = node_cmd_batch_create,
+    [NODE_CMD_BATCH_PUBLISH] = node_cmd_batch_publish,
+    [NODE_CMD_BATCH_OPTOUTS] = node_cmd_batch_optouts,
+    [NODE_CMD_PROTECT_ADD] = node_cmd_query,
+    [NODE_CMD_PROTECT_REMOVE] = node_cmd_query,
+    [NODE_CMD_PROTECT_LIST] = node_cmd_query,
 };
 
 static void usage(FILE *out) {

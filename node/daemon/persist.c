@@ -24,25 +24,39 @@ void node_persist_init(node_persist *p, node_store *store,
 
 void node_record_dbkey(uint8_t out[NODE_RECORD_DBKEY_LEN], uint8_t prefix,
                        const uint8_t key[DHT_KEY_LEN],
-                       const uint8_t author_pk[NC_PK_LEN]) {
+                       const uint8_t slot[DHT_KEY_LEN]) {
   out[0] = prefix;
   memcpy(out + 1, key, DHT_KEY_LEN);
-  memcpy(out + 1 + DHT_KEY_LEN, author_pk, NC_PK_LEN);
+  memcpy(out + 1 + DHT_KEY_LEN, slot, DHT_KEY_LEN);
+}
+
+/* is_own tells whether the record |rec| (|len| bytes) in |slot| was
+ * written by this node: the slot is our pk (ordinary types), or the
+ * record decodes and names us as author (multi types). */
+static int is_own(const node_persist *p, const uint8_t slot[DHT_KEY_LEN],
+                  const uint8_t *rec, size_t len) {
+  dht_record r;
+  if (sodium_memcmp(slot, p->own_pk, NC_PK_LEN) == 0) return 1;
+  return dht_record_decode(&r, rec, len) == 0 &&
+         sodium_memcmp(r.author_pk, p->own_pk, NC_PK_LEN) == 0;
 }
 
 /* ---- dht_env hooks ------------------------------------------------------- */
 
-/* Our own records are synced (the CLI is told "stored" only after this);
- * records we keep for others go to the write-ahead log without fsync,
- * which survives a crash of the daemon but not of the machine. */
+/* Every record goes to the write-ahead log without fsync, which survives
+ * a crash of the daemon but not of the machine. Before the CLI is told
+ * that a put or a batch publish succeeded, the control server syncs the
+ * log once (node_persist_sync): one fsync for a batch of a thousand
+ * records rather than one per record, which made publishing a batch take
+ * seconds of fsyncs. */
 static int hook_store_put(void *user, const uint8_t key[DHT_KEY_LEN],
-                          const uint8_t author_pk[NC_PK_LEN],
+                          const uint8_t slot[DHT_KEY_LEN],
                           const uint8_t *rec, size_t len) {
   node_persist *p = user;
-  int own = sodium_memcmp(author_pk, p->own_pk, NC_PK_LEN) == 0;
+  int own = is_own(p, slot, rec, len);
   uint8_t dbkey[NODE_RECORD_DBKEY_LEN];
-  node_record_dbkey(dbkey, own ? 'o' : 'r', key, author_pk);
-  if (node_store_put(p->store, dbkey, sizeof dbkey, rec, len, own) < 0) {
+  node_record_dbkey(dbkey, own ? 'o' : 'r', key, slot);
+  if (node_store_put(p->store, dbkey, sizeof dbkey, rec, len, 0) < 0) {
     p->store_failures++;
     node_log(DHT_LOG_ERROR, "database: cannot store a record: %s",
              node_store_error(p->store));
@@ -52,13 +66,13 @@ static int hook_store_put(void *user, const uint8_t key[DHT_KEY_LEN],
 }
 
 static int hook_store_del(void *user, const uint8_t key[DHT_KEY_LEN],
-                          const uint8_t author_pk[NC_PK_LEN]) {
+                          const uint8_t slot[DHT_KEY_LEN]) {
   node_persist *p = user;
   uint8_t dbkey[NODE_RECORD_DBKEY_LEN];
   node_store_batch *b = node_store_batch_new();
   int rv = b ? 0 : NODE_ERR_NOMEM;
   if (b) {
-    node_record_dbkey(dbkey, 'r', key, author_pk);
+    node_record_dbkey(dbkey, 'r', key, slot);
     node_store_batch_del(b, dbkey, sizeof dbkey);
     dbkey[0] = 'o';
     node_store_batch_del(b, dbkey, sizeof dbkey);
@@ -71,6 +85,14 @@ static int hook_store_del(void *user, const uint8_t key[DHT_KEY_LEN],
              b ? node_store_error(p->store) : "out of memory");
   }
   return rv < 0 ? -1 : 0;
+}
+
+int node_persist_sync(node_persist *p) {
+  if (node_store_sync(p->store) == 0) return 0;
+  p->store_failures++;
+  node_log(DHT_LOG_ERROR, "database: cannot sync the write-ahead log: %s",
+           node_store_error(p->store));
+  return NODE_ERR_STORE;
 }
 
 void node_persist_env(node_persist *p, dht_env *env) {
@@ -89,22 +111,33 @@ typedef struct restore_ctx {
   size_t restored, own;
 } restore_ctx;
 
-/* matches_dbkey checks that a stored record sits under its own key. */
+/* matches_dbkey checks that a stored record sits under its own key and
+ * slot (its author's pk, or for multi types BLAKE2b-256(author_pk ||
+ * payload); the DHT, which knows the types, verifies it again) and sets
+ * *author_is to whether |own_pk| wrote it. */
 static int matches_dbkey(const uint8_t *dbkey, size_t klen, const uint8_t *val,
-                         size_t vlen) {
+                         size_t vlen, const uint8_t own_pk[NC_PK_LEN],
+                         int *author_is) {
   dht_record rec;
+  uint8_t plain[DHT_KEY_LEN], multi[DHT_KEY_LEN];
+  *author_is = 0;
   if (klen != NODE_RECORD_DBKEY_LEN || dht_record_decode(&rec, val, vlen) < 0)
     return 0;
+  *author_is = memcmp(rec.author_pk, own_pk, NC_PK_LEN) == 0;
+  dht_record_slot(plain, &rec, 0);
+  dht_record_slot(multi, &rec, 1);
   return memcmp(dbkey + 1, rec.key, DHT_KEY_LEN) == 0 &&
-         memcmp(dbkey + 1 + DHT_KEY_LEN, rec.author_pk, NC_PK_LEN) == 0;
+         (memcmp(dbkey + 1 + DHT_KEY_LEN, plain, DHT_KEY_LEN) == 0 ||
+          memcmp(dbkey + 1 + DHT_KEY_LEN, multi, DHT_KEY_LEN) == 0);
 }
 
 static int restore_one(void *arg, const uint8_t *key, size_t klen,
                        const uint8_t *val, size_t vlen) {
   restore_ctx *c = arg;
-  int own = key[0] == 'o' && klen == NODE_RECORD_DBKEY_LEN &&
-            memcmp(key + 1 + DHT_KEY_LEN, c->p->own_pk, NC_PK_LEN) == 0;
-  int rv = matches_dbkey(key, klen, val, vlen)
+  int mine = 0;
+  int match = matches_dbkey(key, klen, val, vlen, c->p->own_pk, &mine);
+  int own = key[0] == 'o' && mine;
+  int rv = match
                ? dht_node_restore_record(c->dht, c->now, val, vlen, own)
                : DHT_ERR_MALFORMED;
   if (rv < 0) {

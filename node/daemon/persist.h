@@ -4,8 +4,11 @@
  * number of each note this node wrote, and the routing table snapshot.
  *
  * Keys (one prefix byte, then fixed-size fields):
- *   'r' key(32) author_pk(32)  record stored for others (encoded record)
- *   'o' key(32) author_pk(32)  record written by this node (republished)
+ *   'r' key(32) slot(32)       record stored for others (encoded record)
+ *   'o' key(32) slot(32)       record written by this node (republished)
+ *                              slot: see dht_record_slot (the author's pk,
+ *                              or BLAKE2b-256(author_pk || payload) for
+ *                              multi record types)
  *   's' key(32)                last seq used for a note of ours (le64)
  *   'c' pk(32)                 snapshot contact: le64 nonce, family(1),
  *                              ip(16), port(2, big-endian)
@@ -41,6 +44,11 @@ void node_persist_init(node_persist *p, node_store *store,
  * store_del) to write through |p|. */
 void node_persist_env(node_persist *p, dht_env *env);
 
+/* node_persist_sync makes every record written so far durable (one fsync
+ * of the write-ahead log); the control server calls it before it reports
+ * a put or a publish as done. Returns 0 or NODE_ERR_STORE. */
+int node_persist_sync(node_persist *p);
+
 /* node_persist_restore re-admits every stored record into |dht| at |now|
  * ('o' records as our own). Records that are refused or whose database
  * key does not match their content are deleted and counted in
@@ -68,10 +76,10 @@ long node_persist_snapshot_save(node_persist *p, const dht_node *dht, int sync);
 long node_persist_snapshot_load(node_persist *p, dht_node *dht, dht_time now);
 
 /* node_record_dbkey writes the database key of a record: |prefix| ('r' or
- * 'o') || key || author_pk. */
+ * 'o') || key || slot (dht_record_slot). */
 void node_record_dbkey(uint8_t out[NODE_RECORD_DBKEY_LEN], uint8_t prefix,
                        const uint8_t key[DHT_KEY_LEN],
-                       const uint8_t author_pk[NC_PK_LEN]);
+                       const uint8_t slot[DHT_KEY_LEN]);
 
 /* node_snapshot_encode writes the database key and value of contact |c|. */
 void node_snapshot_encode(const dht_contact *c, uint8_t key[NODE_SNAP_KEY_LEN],

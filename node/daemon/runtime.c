@@ -1,10 +1,14 @@
 /*
  * The libuv driver of one node. Everything runs on one loop thread:
  *
+ *  - the DHT node and, beside it, the registry (reg_node): the registry's
+ *    record types are registered with the DHT, the DHT's app_message hook
+ *    (relayed opt-outs) goes to the registry, and the registry's local
+ *    state lives in the database under its own prefix (reg_state.c);
  *  - one UDP socket per --listen address; libuv reads at most 32 datagrams
  *    per wakeup (uv__udp_io), each handed to dht_node_handle_datagram;
- *  - one timer armed at dht_node_next_deadline, which calls
- *    dht_node_handle_expiry;
+ *  - one timer armed at the earlier of dht_node_next_deadline and
+ *    reg_node_next_deadline, which calls whichever handle_expiry is due;
  *  - after every input and every expiry, the engine's queue of outgoing
  *    datagrams is drained with uv_udp_try_send (a datagram the kernel
  *    will not take now is dropped and counted: UDP may lose it anyway);
@@ -24,6 +28,7 @@
 #include "runtime.h"
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,7 @@
 #include "errors.h"
 #include "identity.h"
 #include "log.h"
+#include "reg_state.h"
 #include "store_rocks.h"
 #include "util.h"
 
@@ -47,12 +53,15 @@ typedef struct rt_socket {
 } rt_socket;
 
 struct node_runtime {
+  /* First member: the DHT's hooks get &persist as their user pointer,
+   * which is therefore also a pointer to the runtime (app_message). */
+  node_persist persist; /* store hooks, restore, snapshot */
   uv_loop_t loop;
   node_opts opts;       /* settings, copied at start */
   nc_identity ident;    /* our key pair: wiped at teardown */
   node_store *store;    /* DATA_DIR/db */
-  node_persist persist; /* store hooks, restore, snapshot */
   dht_node *dht;
+  reg_node *reg; /* the registry beside the DHT node */
   node_control *ctl; /* control socket server */
   rt_socket socks[NODE_LISTEN_MAX];
   size_t n_socks;       /* sockets initialised (bound or not) */
@@ -71,6 +80,9 @@ struct node_runtime {
   uint8_t tx_buf[DHT_MAX_DATAGRAM];
 };
 
+_Static_assert(offsetof(node_runtime, persist) == 0,
+               "the DHT hooks' user pointer doubles as the runtime");
+
 /* ---- Accessors ----------------------------------------------------------- */
 
 dht_time node_rt_now(node_runtime *rt) {
@@ -81,6 +93,8 @@ dht_time node_rt_now(node_runtime *rt) {
 }
 
 dht_node *node_rt_dht(node_runtime *rt) { return rt->dht; }
+
+reg_node *node_rt_reg(node_runtime *rt) { return rt->reg; }
 
 const nc_identity *node_rt_identity(const node_runtime *rt) {
   return &rt->ident;
@@ -102,6 +116,8 @@ void node_rt_status(node_runtime *rt, node_status *out) {
   out->restore_failures = rt->persist.restore_failures;
   out->store_failures = rt->persist.store_failures;
   out->control_clients = node_control_clients(rt->ctl);
+  reg_node_stats(rt->reg, &out->reg);
+  out->reg_cfg = rt->opts.reg;
 }
 
 /* ---- Sending and the engine timer ---------------------------------------- */
@@ -126,11 +142,18 @@ static void send_one(node_runtime *rt, const dht_addr *to, size_t len) {
 
 static void on_dht_timer(uv_timer_t *t);
 
+/* next_deadline is the earlier of the DHT's and the registry's. */
+static dht_time next_deadline(const node_runtime *rt) {
+  dht_time d = dht_node_next_deadline(rt->dht);
+  dht_time r = rt->reg ? reg_node_next_deadline(rt->reg) : DHT_TIME_NONE;
+  return r < d ? r : d;
+}
+
 /* arm_timer sets the one engine timer. After an expiry call a deadline
  * that is still due waits 1 ms, so an engine that does not move its
  * deadline cannot make the loop spin. */
 static void arm_timer(node_runtime *rt, int after_expiry) {
-  dht_time deadline = dht_node_next_deadline(rt->dht), now;
+  dht_time deadline = next_deadline(rt), now;
   uint64_t ms = 0;
   if (deadline == DHT_TIME_NONE) {
     uv_timer_stop(&rt->dht_timer);
@@ -157,7 +180,11 @@ void node_rt_flush(node_runtime *rt) { flush(rt, 0); }
 
 static void on_dht_timer(uv_timer_t *t) {
   node_runtime *rt = t->data;
-  dht_node_handle_expiry(rt->dht, node_rt_now(rt));
+  dht_time now = node_rt_now(rt);
+  if (dht_node_next_deadline(rt->dht) <= now)
+    dht_node_handle_expiry(rt->dht, now);
+  if (rt->reg && reg_node_next_deadline(rt->reg) <= now)
+    reg_node_handle_expiry(rt->reg, now);
   flush(rt, 1);
 }
 
@@ -305,6 +332,24 @@ static void env_log(void *user, int level, const char *line) {
   node_log(level, "dht: %s", line);
 }
 
+/* The registry's lines mostly start with "registry:" already. */
+static void reg_log(void *user, int level, const char *line) {
+  (void)user;
+  if (strncmp(line, "registry:", 9) == 0)
+    node_log(level, "%s", line);
+  else
+    node_log(level, "registry: %s", line);
+}
+
+/* env_app_message hands a relayed opt-out to the registry. |user| is
+ * &rt->persist, the runtime's first member. */
+static int env_app_message(void *user, dht_time now, const dht_contact *from,
+                           const uint8_t *msg, size_t len) {
+  node_runtime *rt = user;
+  if (!rt->reg) return DHT_ERR_UNKNOWN_TYPE; /* not started yet */
+  return reg_node_handle_app_message(rt->reg, now, from, msg, len);
+}
+
 static int open_store(node_runtime *rt) {
   char path[NODE_PATH_MAX], err[NODE_ERR_MSG_MAX];
   snprintf(err, sizeof err, "path too long");
@@ -351,8 +396,11 @@ static int start_dht(node_runtime *rt) {
   memset(&env, 0, sizeof env);
   node_persist_init(&rt->persist, rt->store, rt->ident.pk);
   node_persist_env(&rt->persist, &env);
+  if (env.user != &rt->persist) return NODE_ERR_STORE; /* see struct */
   env.random = env_random;
   env.log = env_log;
+  env.app_message = env_app_message;
+  rt->opts.dht.types = reg_record_types(&rt->opts.dht.n_types);
   int rv =
       dht_node_new(&rt->dht, &rt->opts.dht, &env, &rt->ident, node_rt_now(rt));
   if (rv < 0) {
@@ -369,6 +417,29 @@ static int start_dht(node_runtime *rt) {
            "restored %zu records (%zu own); %llu refused and "
            "deleted",
            restored, own, (unsigned long long)rt->persist.restore_failures);
+  return 0;
+}
+
+static int start_registry(node_runtime *rt) {
+  reg_env env;
+  size_t restored = 0;
+  memset(&env, 0, sizeof env);
+  node_reg_state_env(&rt->persist, &env);
+  env.random = env_random;
+  env.log = reg_log;
+  int rv = reg_node_new(&rt->reg, &rt->opts.reg, &env, rt->dht, &rt->ident,
+                        node_rt_now(rt));
+  if (rv < 0) {
+    node_log(DHT_LOG_ERROR, "cannot start the registry: %s", reg_strerror(rv));
+    return rv;
+  }
+  if (node_reg_state_restore(&rt->persist, rt->reg, node_rt_now(rt),
+                             &restored) < 0) {
+    node_log(DHT_LOG_ERROR, "cannot read the registry state: %s",
+             node_store_error(rt->store));
+    return NODE_ERR_STORE;
+  }
+  node_log(DHT_LOG_INFO, "registry: %zu state entries restored", restored);
   return 0;
 }
 
@@ -430,6 +501,8 @@ static void teardown(node_runtime *rt) {
   rt->stopping = 1;
   close_handles(rt);
   uv_run(&rt->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+  if (rt->reg) reg_node_free(rt->reg); /* before the DHT node it uses */
+  rt->reg = NULL;
   dht_node_free(rt->dht);
   node_control_free(rt->ctl);
   node_store_close(rt->store);
@@ -452,6 +525,7 @@ int node_runtime_run(const node_opts *o) {
   rv = open_store(rt);
   if (rv == 0) rv = load_identity(rt);
   if (rv == 0) rv = start_dht(rt);
+  if (rv == 0) rv = start_registry(rt);
   if (rv == 0) rv = open_sockets(rt);
   if (rv == 0) rv = start_control(rt);
   if (rv == 0) {

@@ -8,6 +8,7 @@
 #define NOINTRUDE_NODE_RUNTIME_H
 
 #include <nointrude/dht.h>
+#include <nointrude/registry.h>
 
 #include "config.h"
 #include "ctl_proto.h"
@@ -28,6 +29,9 @@ dht_time node_rt_now(node_runtime *rt);
 /* node_rt_dht returns the running DHT node. */
 dht_node *node_rt_dht(node_runtime *rt);
 
+/* node_rt_reg returns the registry running beside the DHT node. */
+reg_node *node_rt_reg(node_runtime *rt);
+
 /* node_rt_identity returns the node's identity (holds the secret key). */
 const nc_identity *node_rt_identity(const node_runtime *rt);
 
@@ -35,7 +39,7 @@ const nc_identity *node_rt_identity(const node_runtime *rt);
 node_persist *node_rt_persist(node_runtime *rt);
 
 /* node_rt_flush sends every datagram the engine has queued and re-arms the
- * timer; call it after starting an operation. */
+ * timer; call it after starting an operation (DHT or registry). */
 void node_rt_flush(node_runtime *rt);
 
 /* node_rt_status fills |out| for the `status` command. */

@@ -134,6 +134,12 @@ int node_store_put(node_store *st, const uint8_t *key, size_t klen,
   return rerr ? take_error(st, rerr) : 0;
 }
 
+int node_store_sync(node_store *st) {
+  char *rerr = NULL;
+  rocksdb_flush_wal(st->db, 1, &rerr);
+  return rerr ? take_error(st, rerr) : 0;
+}
+
 int node_store_del(node_store *st, const uint8_t *key, size_t klen, int sync) {
   char *rerr = NULL;
   rocksdb_delete(st->db, wopts(st, sync), (const char *)key, klen, &rerr);

@@ -45,6 +45,10 @@ int node_store_get(node_store *st, const uint8_t *key, size_t klen,
 int node_store_put(node_store *st, const uint8_t *key, size_t klen,
                    const uint8_t *val, size_t vlen, int sync);
 
+/* node_store_sync waits until every write so far is on the disk (fsync of
+ * the write-ahead log). Returns 0 or NODE_ERR_STORE. */
+int node_store_sync(node_store *st);
+
 /* node_store_del removes |key| (absent keys are fine).
  * Returns 0 or NODE_ERR_STORE. */
 int node_store_del(node_store *st, const uint8_t *key, size_t klen, int sync);

@@ -166,7 +166,13 @@ static void sample_msg(dht_msg *m, uint8_t type, const built *rec) {
     m->record = rec->bytes;
     m->record_len = rec->len;
   }
-  m->status = type == DHT_MSG_STORED ? DHT_ERR_PUZZLE : 0;
+  m->status = type == DHT_MSG_STORED    ? DHT_ERR_PUZZLE
+              : type == DHT_MSG_RELAYED ? DHT_ERR_UNKNOWN_TYPE
+                                        : 0;
+  if (type == DHT_MSG_RELAY) { /* an opaque application payload */
+    m->payload = rec->bytes;
+    m->payload_len = rec->len;
+  }
 }
 
 static size_t seal(uint8_t *dgram, const nc_identity *from,
@@ -185,6 +191,7 @@ static const char *const type_names[] = {
     [DHT_MSG_FIND_NODE] = "find_node", [DHT_MSG_NODES] = "nodes",
     [DHT_MSG_FIND_VALUE] = "find_value", [DHT_MSG_VALUES] = "values",
     [DHT_MSG_STORE] = "store",   [DHT_MSG_STORED] = "stored",
+    [DHT_MSG_RELAY] = "relay",   [DHT_MSG_RELAYED] = "relayed",
 };
 
 static void garbled_datagrams(out_dir *d, const uint8_t *dgram, size_t len,
@@ -216,12 +223,13 @@ static void garbled_datagrams(out_dir *d, const uint8_t *dgram, size_t len,
 
 static void make_datagrams(out_dir *d, const built *rec) {
   uint8_t key[NC_SHARED_LEN], body[DHT_BODY_MAX], dgram[DHT_MAX_DATAGRAM];
+  uint8_t g_body[DHT_BODY_MAX], g_dgram[DHT_MAX_DATAGRAM];
   uint8_t probe[DHT_PROBE_LEN + 1] = {0};
   char name[64];
-  size_t body_len = 0, len = 0;
+  size_t body_len = 0, len = 0, g_body_len = 0, g_len = 0;
   dht_msg m;
   FUZZ_CHECK(nc_peer_key(key, id_a.sk, id_a.pk, id_b.pk) == 0);
-  for (uint8_t t = DHT_MSG_PING; t <= DHT_MSG_STORED; t++) {
+  for (uint8_t t = DHT_MSG_PING; t <= DHT_MSG_RELAYED; t++) {
     sample_msg(&m, t, rec);
     FUZZ_CHECK(dht_msg_encode(&m, body, sizeof body, &body_len) == 0);
     snprintf(name, sizeof name, "body_%s", type_names[t]);
@@ -229,8 +237,14 @@ static void make_datagrams(out_dir *d, const built *rec) {
     len = seal(dgram, t % 2 ? &id_a : &id_b, key, body, body_len, t);
     snprintf(name, sizeof name, "sealed_%s", type_names[t]);
     put(d, name, dgram, len);
+    if (t != DHT_MSG_STORED) continue;
+    /* The garbled variants derive from STORED. */
+    memcpy(g_body, body, body_len);
+    g_body_len = body_len;
+    memcpy(g_dgram, dgram, len);
+    g_len = len;
   }
-  garbled_datagrams(d, dgram, len, body, body_len);
+  garbled_datagrams(d, g_dgram, g_len, g_body, g_body_len);
   dht_frame_write_probe(probe, DHT_KIND_PROBE, id_a.pk, id_a.nonce,
                         0x1122334455667788ull);
   put(d, "probe", probe, DHT_PROBE_LEN);

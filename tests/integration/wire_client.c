@@ -10,6 +10,9 @@
  *             payload byte flipped after signing
  *   wrongkey  the same with a note signed correctly whose key is not
  *             dht_note_key(author, name)
+ *   store:FILE  FIND_NODE for a token, then STORE of the record whose
+ *             hex encoding FILE holds (a record crafted by a test, e.g.
+ *             an opt-out sealed to the wrong key)
  *   garbage   short, truncated, oversized (< 64 KiB), bad magic / version /
  *             kind, undecryptable, stale, puzzle-failing and replayed
  *             datagrams, bracketed by PINGs that must be answered
@@ -278,14 +281,40 @@ static int build_bad_note(const client *c, const char *mode, uint8_t *out,
   return dht_record_encode(&rec, out, cap, len) == 0 ? 0 : -1;
 }
 
+/* Reads the hex-encoded record in |path| into |out|; its key to |key|. */
+static int read_record_file(const char *path, uint8_t *out, size_t cap,
+                            size_t *len, uint8_t key[DHT_KEY_LEN]) {
+  static char hex[2 * DHT_MAX_RECORD + 2];
+  dht_record rec;
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(hex, 1, sizeof hex - 1, f) : 0;
+  if (f)
+    fclose(f);
+  while (n > 0 && (hex[n - 1] == '\n' || hex[n - 1] == '\r'))
+    n--;
+  hex[n] = '\0';
+  if (n == 0 || n % 2 != 0 || n / 2 > cap ||
+      nc_hex_decode(out, n / 2, hex) != 0 ||
+      dht_record_decode(&rec, out, n / 2) != 0) {
+    fprintf(stderr, "%s: not a hex-encoded record\n", path);
+    return -1;
+  }
+  memcpy(key, rec.key, DHT_KEY_LEN);
+  *len = n / 2;
+  return 0;
+}
+
 static int run_store(client *c, const char *mode) {
-  uint8_t rec[DHT_MAX_RECORD];
+  static uint8_t rec[DHT_MAX_RECORD];
   size_t rec_len;
   uint8_t key[DHT_KEY_LEN];
   uint8_t token[DHT_TOKEN_LEN];
   char hex[2 * DHT_KEY_LEN + 1];
   static dht_msg m, reply;
-  if (build_bad_note(c, mode, rec, sizeof rec, &rec_len, key) != 0)
+  int rv = strncmp(mode, "store:", 6) == 0
+               ? read_record_file(mode + 6, rec, sizeof rec, &rec_len, key)
+               : build_bad_note(c, mode, rec, sizeof rec, &rec_len, key);
+  if (rv != 0)
     return 1;
   nc_hex_encode(hex, key, DHT_KEY_LEN);
   printf("key %s\n", hex);
@@ -425,7 +454,7 @@ static int run_garbage(client *c) {
 
 static int usage(void) {
   fprintf(stderr, "usage: wire_client [--difficulty BITS] [--bind IP] "
-                  "HOST:PORT tamper|wrongkey|garbage\n");
+                  "HOST:PORT tamper|wrongkey|garbage|store:FILE\n");
   return 2;
 }
 
@@ -445,7 +474,9 @@ int main(int argc, char **argv) {
   if (argc - i != 2 || parse_v4(&c.peer, argv[i]) != 0)
     return usage();
   const char *mode = argv[i + 1];
-  int store_mode = strcmp(mode, "tamper") == 0 || strcmp(mode, "wrongkey") == 0;
+  int store_mode = strcmp(mode, "tamper") == 0 ||
+                   strcmp(mode, "wrongkey") == 0 ||
+                   strncmp(mode, "store:", 6) == 0;
   if (!store_mode && strcmp(mode, "garbage") != 0)
     return usage();
   setvbuf(stdout, NULL, _IOLBF, 0);

@@ -86,6 +86,16 @@ unsigned nc_id_puzzle_bits(const uint8_t id[NC_ID_LEN]);
 int nc_id_verify(uint8_t *id_out, const uint8_t pk[NC_PK_LEN], uint64_t nonce,
                  unsigned difficulty);
 
+/* nc_id_check_puzzle is the cheap half of nc_id_verify: it checks only
+ * that (pk, nonce) yields a node ID meeting |difficulty| bits (two BLAKE2b
+ * hashes, no point decompression) and writes the ID to |id_out| (may be
+ * NULL). Use it before key agreement: nc_peer_key / nc_kx_peer_key refuse
+ * every key that nc_id_verify refuses (non-canonical, small-order, off the
+ * prime-order subgroup), so the point check need not run twice.
+ * Returns 0, NC_ERR_PUZZLE or NC_ERR_INVALID_ARGUMENT (difficulty). */
+int nc_id_check_puzzle(uint8_t *id_out, const uint8_t pk[NC_PK_LEN],
+                       uint64_t nonce, unsigned difficulty);
+
 /* nc_identity_from_seed derives the key pair from |seed| and searches
  * nonces from |start_nonce| upward until the puzzle holds at |difficulty|,
  * trying at most |max_tries| nonces (0 = no limit).
@@ -120,6 +130,40 @@ int nc_verify(const uint8_t sig[NC_SIG_LEN], const uint8_t *msg, size_t len,
 int nc_peer_key(uint8_t key[NC_SHARED_LEN], const uint8_t our_sk[NC_SK_LEN],
                 const uint8_t our_pk[NC_PK_LEN],
                 const uint8_t their_pk[NC_PK_LEN]);
+
+/* A key-agreement context: our Ed25519 key converted to X25519 once, so
+ * each peer costs one conversion of their key and one X25519, not two
+ * conversions. Holds a secret: wipe with nc_kx_wipe. */
+typedef struct nc_kx {
+  uint8_t x_sk[32];       /* secret: our X25519 scalar */
+  uint8_t pk[NC_PK_LEN];  /* our Ed25519 public key */
+} nc_kx;
+
+/* nc_kx_init converts the Ed25519 secret key |sk| (seed || pk) into |kx|.
+ * Returns 0 or NC_ERR_BAD_KEY. */
+int nc_kx_init(nc_kx *kx, const uint8_t sk[NC_SK_LEN]);
+
+/* nc_kx_wipe zeroes |kx|. */
+void nc_kx_wipe(nc_kx *kx);
+
+/* nc_pk_to_x25519 converts a peer's Ed25519 public key |pk| to X25519,
+ * refusing non-canonical encodings, small-order points and points off the
+ * prime-order subgroup (the checks of crypto_core_ed25519_is_valid_point).
+ * Returns 0 or NC_ERR_BAD_KEY (|x| zeroed). */
+int nc_pk_to_x25519(uint8_t x[32], const uint8_t pk[NC_PK_LEN]);
+
+/* nc_kx_peer_key derives the same key as nc_peer_key(our sk, our pk,
+ * |their_pk|) from the context |kx|. Returns 0 or NC_ERR_BAD_KEY. */
+int nc_kx_peer_key(uint8_t key[NC_SHARED_LEN], const nc_kx *kx,
+                   const uint8_t their_pk[NC_PK_LEN]);
+
+/* nc_kx_peer_key_x is nc_kx_peer_key for a peer whose X25519 key |their_x|
+ * the caller already obtained from nc_pk_to_x25519(|their_pk|) (a
+ * simulator memoises conversions; never pass an unchecked |their_x|).
+ * Returns 0 or NC_ERR_BAD_KEY. */
+int nc_kx_peer_key_x(uint8_t key[NC_SHARED_LEN], const nc_kx *kx,
+                     const uint8_t their_pk[NC_PK_LEN],
+                     const uint8_t their_x[32]);
 
 /* nc_aead_seal encrypts |plain| into |out| (plain_len + NC_AEAD_TAG_LEN
  * bytes) with XChaCha20-Poly1305-IETF, binding |ad|. |out| may alias

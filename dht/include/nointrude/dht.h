@@ -165,8 +165,11 @@ typedef struct dht_record_type {
   int (*key_check)(const dht_record *rec);
   /* multi = 0: one record per (key, author), replaced only by a higher
    * seq. multi = 1: many records per (key, author), told apart by their
-   * payload (slot = BLAKE2b-256(author_pk || payload)); seq is unused.
-   * Opt-out inboxes and evidence lists need the latter. */
+   * payload (slot = BLAKE2b-256(author_pk || payload)); seq is unused:
+   * the same bytes again are a refresh, and a record with the same slot
+   * but other bytes replaces the held one only if it expires later.
+   * Per-author quotas count every slot. Opt-out inboxes and evidence
+   * lists need the latter. */
   int multi;
 } dht_record_type;
 
@@ -195,6 +198,13 @@ void dht_record_sign(dht_record *rec, const nc_identity *ident);
 int dht_record_verify(const dht_record *rec, uint64_t now_s,
                       unsigned difficulty, const dht_record_type *types,
                       size_t n_types);
+
+/* dht_record_slot writes the slot that tells |rec| apart from the other
+ * records under its key on a storer: a copy of author_pk when |multi| is
+ * 0, BLAKE2b-256(author_pk || payload) when |multi| is 1 (pass the
+ * record type's multi flag). */
+void dht_record_slot(uint8_t slot[DHT_KEY_LEN], const dht_record *rec,
+                     int multi);
 
 /* dht_note_key computes a note's key: BLAKE2b-256("nointrude-note" ||
  * author_pk || name). */
@@ -258,6 +268,27 @@ typedef struct dht_config {
 /* dht_config_default fills |cfg| with the defaults shown above. */
 void dht_config_default(dht_config *cfg);
 
+/* Adversarial behaviour, for simulations only: a node given one runs the
+ * same code with a twist in how it answers requests. NULL in dht_env =
+ * honest (the daemon never sets it). Every member is optional. */
+typedef struct dht_behaviour {
+  void *user; /* passed to the hooks */
+  /* nodes_reply chooses the contacts of a NODES reply (and of a VALUES
+   * reply without records) for |target|: writes up to |cap| contacts to
+   * |out| and returns how many (a routing adversary returns colluders
+   * only), or returns a negative value to answer honestly. */
+  int (*nodes_reply)(void *user, const uint8_t target[DHT_ID_LEN],
+                     dht_contact *out, size_t cap);
+  /* value_reply may replace the records of a VALUES reply for |key|:
+   * writes one encoded record (<= DHT_MAX_RECORD bytes) to |buf| and
+   * returns 1 (a stale or forged record), or returns 0 to answer as
+   * configured below. */
+  int (*value_reply)(void *user, const uint8_t key[DHT_KEY_LEN],
+                     uint8_t buf[DHT_MAX_RECORD], size_t *len);
+  int drop_stores;     /* acknowledge STOREs but keep nothing */
+  int withhold_values; /* answer FIND_VALUE as if nothing were held */
+} dht_behaviour;
+
 enum dht_log_level { DHT_LOG_ERROR, DHT_LOG_WARN, DHT_LOG_INFO, DHT_LOG_DEBUG };
 
 typedef struct dht_env {
@@ -267,24 +298,41 @@ typedef struct dht_env {
   void (*random)(void *user, uint8_t *buf, size_t len);
   /* log receives one line without a newline. NULL = silent. */
   void (*log)(void *user, int level, const char *line);
-  /* Persistence hooks, NULL = memory only. store_put is called when a
-   * record is accepted (and before a put is acknowledged); a newer version
-   * of a (key, author) is handed to store_put and replaces the older one
-   * under that pair (no store_del first). store_del is called when a
-   * record expires. Return 0 or a negative value; a failing store_put
-   * refuses the record. */
+  /* Persistence hooks, NULL = memory only. A stored record is named by
+   * (key, slot): |slot| (32 bytes) is dht_record_slot of the record, i.e.
+   * the author's pk for ordinary types (one record per author under a
+   * key, so nothing changed for notes) and BLAKE2b-256(author_pk ||
+   * payload) for multi types. store_put is called when a record is
+   * accepted (and before a put is acknowledged); a newer version of a
+   * (key, slot) is handed to store_put and replaces the older one under
+   * that pair (no store_del first). store_del is called when the record
+   * of a (key, slot) expires. Return 0 or a negative value; a failing
+   * store_put refuses the record. */
   int (*store_put)(void *user, const uint8_t key[DHT_KEY_LEN],
-                   const uint8_t author_pk[NC_PK_LEN], const uint8_t *rec,
+                   const uint8_t slot[DHT_KEY_LEN], const uint8_t *rec,
                    size_t len);
   int (*store_del)(void *user, const uint8_t key[DHT_KEY_LEN],
-                   const uint8_t author_pk[NC_PK_LEN]);
+                   const uint8_t slot[DHT_KEY_LEN]);
   /* app_message receives the payload of an authenticated RELAY request
    * from |from| (its key proven by the datagram). Return 0 to acknowledge,
    * or a negative DHT_ERR_* code sent back to the peer. NULL = every
    * RELAY is refused with DHT_ERR_UNKNOWN_TYPE. The payload is valid only
-   * during the call. The registry's opt-out relaying rides on this. */
+   * during the call. The hook may call dht_node_send_app, dht_node_put and
+   * the other operations on the node (never dht_node_free). The
+   * registry's opt-out relaying rides on this. */
   int (*app_message)(void *user, dht_time now, const dht_contact *from,
                      const uint8_t *msg, size_t len);
+  /* peer_key, NULL = derive (the daemon's choice): memoisation of pair
+   * keys for a driver hosting many nodes. Called only after the peer's
+   * (pk, nonce) passed the ID puzzle; must write exactly the key
+   * nc_peer_key(our sk, our pk, |their_pk|) gives (the simulator computes
+   * each pair once and hands the same 32 bytes to both ends) and return
+   * 0, or return a negative value when no key exists (bad point). */
+  int (*peer_key)(void *user, const uint8_t their_pk[NC_PK_LEN],
+                  uint8_t key[NC_SHARED_LEN]);
+  /* behaviour, NULL = honest; see dht_behaviour. Copied by pointer: it
+   * must outlive the node. */
+  const dht_behaviour *behaviour;
 } dht_env;
 
 /* ---- The node --------------------------------------------------------- */
@@ -370,6 +418,14 @@ int dht_node_lookup(dht_node *node, dht_time now,
                     const uint8_t target[DHT_ID_LEN], dht_lookup_cb cb,
                     void *arg);
 
+/* dht_node_lookup_paths is dht_node_lookup over |paths| disjoint paths
+ * (1..DHT_PATHS_MAX) instead of cfg->disjoint_paths, for experiments that
+ * compare path counts on one network. Returns 0,
+ * DHT_ERR_INVALID_ARGUMENT, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
+int dht_node_lookup_paths(dht_node *node, dht_time now,
+                          const uint8_t target[DHT_ID_LEN], unsigned paths,
+                          dht_lookup_cb cb, void *arg);
+
 /* dht_node_put verifies the encoded, signed record |rec|, stores it
  * locally, keeps it as one of our own (republished until it expires) and
  * sends STORE to the k closest nodes to its key. |cb| gets the number of
@@ -393,32 +449,46 @@ typedef void (*dht_send_cb)(void *arg, int status);
 
 /* dht_node_send_app sends |msg| (1..DHT_APP_MAX bytes) to |to| in a sealed
  * RELAY request (rate-limited at the receiver like any request). |to|
- * needs pk, nonce and addr. Returns 0, DHT_ERR_INVALID_ARGUMENT,
- * DHT_ERR_TOO_LARGE, DHT_ERR_PUZZLE, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
+ * needs pk, nonce and addr (id is ignored: it is derived from pk and
+ * nonce, whose puzzle is checked before any key is derived). No PROBE,
+ * no retry. |cb| (may be NULL) runs once, from handle_datagram or
+ * handle_expiry; until then the message counts as one operation against
+ * max_operations. May be called from inside env.app_message (to forward
+ * a message). Returns 0, DHT_ERR_INVALID_ARGUMENT (NULL, empty, |to| is
+ * this node or has no usable address), DHT_ERR_TOO_LARGE, DHT_ERR_PUZZLE,
+ * DHT_ERR_BUSY or DHT_ERR_NOMEM. */
 int dht_node_send_app(dht_node *node, dht_time now, const dht_contact *to,
                       const uint8_t *msg, size_t len, dht_send_cb cb,
                       void *arg);
 
 /* dht_node_random_contacts copies up to |n| distinct routing-table
- * contacts chosen uniformly with env->random. Returns the number copied. */
+ * contacts chosen uniformly with env->random (the same generator state
+ * gives the same choice). Returns the number copied: min(n, contacts),
+ * 0 for a NULL argument or when out of memory. */
 size_t dht_node_random_contacts(dht_node *node, dht_contact *out, size_t n);
 
 /* Visitor for dht_node_get_all: one call per distinct valid record (per
- * slot, the highest seq seen). |rec| and |bytes| are valid only during the
- * call. */
+ * slot, the newest version seen: highest seq, for multi types the latest
+ * expiry), in ascending order of slot. |rec| and |bytes| are valid only
+ * during the call. */
 typedef void (*dht_get_all_visit_cb)(void *arg, const dht_record *rec,
                                      const uint8_t *bytes, size_t len);
-/* Completion of dht_node_get_all: status 0 (even when nothing was found),
- * or a negative DHT_ERR_* code; |found| records were visited. */
+/* Completion of dht_node_get_all, after the last visit: status 0 (even
+ * when nothing was found), or DHT_ERR_TIMEOUT when nodes were asked, none
+ * answered and nothing was found; |found| records were visited. */
 typedef void (*dht_get_all_done_cb)(void *arg, int status, unsigned found,
                                     const dht_lookup_stats *stats);
 
 /* dht_node_get_all collects every record under |key| (many authors, or
- * many slots of a multi type): a FIND_VALUE lookup that does not stop at
- * the first value but asks each of the k closest nodes, paging with
- * offsets through what each holds, and merges local records too. Every
- * record is verified. Stops after |max_records| distinct records.
- * Returns 0, DHT_ERR_INVALID_ARGUMENT, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
+ * many slots of a multi type): a node lookup of the key, then FIND_VALUE
+ * to each of the k closest nodes, paging with offsets through what each
+ * holds; local records are merged too. Every record is verified (refused
+ * ones count in dht_stats.records_refused and are never visited). Stops
+ * after |max_records| distinct records. The records are kept until the
+ * end (at most |max_records| x DHT_MAX_RECORD bytes), then |visit| runs
+ * once per record and |done| (may be NULL) once. Returns 0,
+ * DHT_ERR_INVALID_ARGUMENT (NULL node, key or visit, max_records 0),
+ * DHT_ERR_BUSY or DHT_ERR_NOMEM. */
 int dht_node_get_all(dht_node *node, dht_time now,
                      const uint8_t key[DHT_KEY_LEN], unsigned max_records,
                      dht_get_all_visit_cb visit, dht_get_all_done_cb done,

@@ -36,10 +36,18 @@ extern "C" {
 #define REG_BATCH_ID_LEN 16     /* random per batch */
 #define REG_FULL_HASH_LEN 32    /* BLAKE2b-256(key = salt, canonical addr) */
 #define REG_ENTRY_LEN 8         /* entry = first 8 bytes of the full hash */
-#define REG_CHUNK_ENTRIES 112   /* entries per data chunk (896 bytes) */
-#define REG_TREE_FANOUT 28      /* chunk keys per hash-list chunk */
+/* Chunk sizes: a chunk record (envelope <= 160 bytes + payload 5 + 832)
+ * must fit DHT_MAX_RECORD (1000), so 104 entries / 26 keys, not 112 / 28
+ * (896 + 165 > 1000). */
+#define REG_CHUNK_ENTRIES 104   /* entries per data chunk (832 bytes) */
+#define REG_TREE_FANOUT 26      /* chunk keys per hash-list chunk (832) */
 #define REG_ROOTS_MAX 16        /* top-level chunk keys in a manifest */
 #define REG_BATCH_MAX_ENTRIES 100000000ull /* hard cap, 800 MB */
+#define REG_MAX_LIFETIME_S (30 * 86400ull) /* every registry record type */
+#define REG_INDEX_WINDOW_S 3600ull  /* index window = floor(created / this) */
+#define REG_CHUNK_PAYLOAD_MAX 837   /* [kind, bin 832] */
+#define REG_MANIFEST_PAYLOAD_MAX 623 /* largest encoded manifest */
+#define REG_OPTOUT_SEALED_MIN 104   /* smallest plaintext (56) + 48 */
 
 /* Record types registered with the DHT (dht_record_type.type). */
 enum reg_record_type_id {
@@ -95,13 +103,26 @@ void reg_address_hash(uint8_t full[REG_FULL_HASH_LEN],
  * read big-endian (so byte order and numeric order agree). */
 uint64_t reg_entry_of(const uint8_t full[REG_FULL_HASH_LEN]);
 
+/* reg_entries_hash writes out[i] = reg_entry_of(reg_address_hash(salt,
+ * canon[i], len[i])) for |n| canonical addresses (len NULL: strlen; a
+ * length must be 1..REG_ADDRESS_MAX, 0 gives entry 0). Same results as
+ * one reg_address_hash per address, several times faster: the salt's key
+ * block is hashed once and four addresses share each compression. */
+void reg_entries_hash(uint64_t *out, const uint8_t salt[REG_SALT_LEN],
+                      const char *const *canon, const size_t *len, size_t n);
+
 /* ---- Keys of the registry's records --------------------------------- */
 
 void reg_manifest_key(uint8_t key[DHT_KEY_LEN],
                       const uint8_t sender_pk[NC_PK_LEN],
                       const uint8_t batch_id[REG_BATCH_ID_LEN]);
+/* reg_chunk_key hashes a chunk record's whole |len|-byte payload (the
+ * msgpack [kind, content], so the kind is bound too):
+ * BLAKE2b-256("nointrude-chunk" || payload). */
 void reg_chunk_key(uint8_t key[DHT_KEY_LEN], const uint8_t *content,
                    size_t len);
+/* reg_index_window returns floor(|created_s| / REG_INDEX_WINDOW_S). */
+uint64_t reg_index_window(uint64_t created_s);
 void reg_index_key(uint8_t key[DHT_KEY_LEN], uint64_t window);
 void reg_inbox_key(uint8_t key[DHT_KEY_LEN], const uint8_t sender_pk[NC_PK_LEN],
                    const uint8_t batch_id[REG_BATCH_ID_LEN]);
@@ -111,6 +132,61 @@ void reg_evidence_key(uint8_t key[DHT_KEY_LEN],
 /* reg_record_types returns the DHT record types of the registry (for
  * dht_config.types) and their count in *n. Static storage. */
 const dht_record_type *reg_record_types(size_t *n);
+
+/* reg_record_make builds, signs with |author| and encodes a record of
+ * |type| under |key| with |plen| bytes of |payload| into |out| (|cap|
+ * bytes, DHT_MAX_RECORD is always enough); *len gets its length.
+ * Returns 0, REG_ERR_INVALID_ARGUMENT or REG_ERR_TOO_LARGE. */
+int reg_record_make(uint8_t *out, size_t cap, size_t *len, uint8_t type,
+                    const uint8_t key[DHT_KEY_LEN], const uint8_t *payload,
+                    size_t plen, const nc_identity *author, uint64_t created,
+                    uint64_t expires, uint64_t seq);
+
+/* Payload of an INDEX record: a sender's batch announced in a window. */
+typedef struct reg_index {
+  uint64_t window;                    /* reg_index_window(created) */
+  uint8_t batch_id[REG_BATCH_ID_LEN];
+  uint64_t count;                     /* entries, 1..REG_BATCH_MAX_ENTRIES */
+} reg_index;
+
+/* Payload of an OPTOUT record (and what a relay forwards): the inbox it
+ * belongs in and the sealed opt-out. |sealed| points into the decoded
+ * buffer. */
+typedef struct reg_optout_record {
+  uint8_t sender_pk[NC_PK_LEN];
+  uint8_t batch_id[REG_BATCH_ID_LEN];
+  const uint8_t *sealed;
+  size_t sealed_len; /* REG_OPTOUT_SEALED_MIN..REG_OPTOUT_SEALED_MAX */
+} reg_optout_record;
+
+/* Payload of an EVIDENCE record: a later batch by |sender_pk| still held
+ * an address that had opted out of an earlier one. */
+typedef struct reg_evidence {
+  uint8_t sender_pk[NC_PK_LEN];
+  uint8_t optout_batch[REG_BATCH_ID_LEN]; /* batch the opt-out answered */
+  uint8_t later_batch[REG_BATCH_ID_LEN];  /* batch that still held it */
+  uint64_t optout_time;                   /* Unix s, in the opt-out */
+  uint64_t entry;                         /* the entry in later_batch */
+} reg_evidence;
+
+#define REG_INDEX_PAYLOAD_MAX 33         /* largest encoded payloads */
+#define REG_OPTOUT_RECORD_PAYLOAD_MAX 215
+#define REG_EVIDENCE_PAYLOAD_MAX 89
+
+/* Payload codecs (canonical msgpack, PROTOCOL.md "Registry formats").
+ * Encoders write into |buf| (|cap| bytes) and return 0 or
+ * REG_ERR_TOO_LARGE (or REG_ERR_INVALID_ARGUMENT for out-of-range
+ * fields); decoders are strict and return 0 or REG_ERR_MALFORMED. */
+int reg_index_encode(const reg_index *x, uint8_t *buf, size_t cap,
+                     size_t *len);
+int reg_index_decode(reg_index *x, const uint8_t *buf, size_t len);
+int reg_optout_record_encode(const reg_optout_record *x, uint8_t *buf,
+                             size_t cap, size_t *len);
+int reg_optout_record_decode(reg_optout_record *x, const uint8_t *buf,
+                             size_t len);
+int reg_evidence_encode(const reg_evidence *x, uint8_t *buf, size_t cap,
+                        size_t *len);
+int reg_evidence_decode(reg_evidence *x, const uint8_t *buf, size_t len);
 
 /* ---- Batches --------------------------------------------------------- */
 
@@ -127,6 +203,23 @@ typedef struct reg_manifest {
   uint32_t n_roots;
   uint64_t pow_nonce;
 } reg_manifest;
+
+/* reg_manifest_encode / reg_manifest_decode: the manifest payload codec
+ * (strict; the decoder also checks the fixed fields and that depth and
+ * n_roots are those of the tree of |count| entries). Return 0,
+ * REG_ERR_TOO_LARGE / REG_ERR_INVALID_ARGUMENT (encode) or
+ * REG_ERR_MALFORMED (decode). */
+int reg_manifest_encode(const reg_manifest *m, uint8_t *buf, size_t cap,
+                        size_t *len);
+int reg_manifest_decode(reg_manifest *m, const uint8_t *buf, size_t len);
+
+/* reg_manifest_check checks a BATCH record whose envelope already passed
+ * dht_record_verify: type, payload, key = reg_manifest_key(author,
+ * batch_id), count <= REG_BATCH_MAX_ENTRIES and the proof of work at
+ * |pow_base_bits|. Fills |out| (may be NULL). Returns 0, REG_ERR_MANIFEST,
+ * REG_ERR_TOO_LARGE or REG_ERR_POW. */
+int reg_manifest_check(const dht_record *rec, unsigned pow_base_bits,
+                       reg_manifest *out);
 
 /* reg_batch_pow_bits is the proof of work a batch of |count| entries must
  * carry: |base_bits| + ceil(log2(ceil(count / 10000))) for count > 10000,
@@ -186,22 +279,43 @@ typedef struct reg_fetch reg_fetch;
 int reg_fetch_new(reg_fetch **out, const dht_record *manifest_rec,
                   unsigned pow_base_bits);
 void reg_fetch_free(reg_fetch *f);
-/* reg_fetch_next_key copies up to |max| keys still wanted. Returns the
- * number copied (0 when complete). */
+/* reg_fetch_wanted copies up to |max| keys still wanted, in tree order
+ * (roots, hash-list chunks level by level, then data chunks). Returns
+ * the number copied (0 when complete). */
 size_t reg_fetch_wanted(const reg_fetch *f, uint8_t (*keys)[DHT_KEY_LEN],
                         size_t max);
+/* reg_fetch_wanted_from is reg_fetch_wanted starting at tree position
+ * *pos (0 at first); *pos is advanced past the last key copied, so a
+ * caller can issue each key once. Returns the number copied. */
+size_t reg_fetch_wanted_from(const reg_fetch *f, size_t *pos,
+                             uint8_t (*keys)[DHT_KEY_LEN], size_t max);
+/* reg_fetch_missing returns the number of chunks not yet added (known or
+ * not yet revealed by their hash-list parent). */
+size_t reg_fetch_missing(const reg_fetch *f);
 /* reg_fetch_add offers the payload of a chunk record fetched under |key|.
- * Returns 0, REG_ERR_CHUNK_HASH (content does not hash to a wanted key:
- * fetch it again from another storer), REG_ERR_NOT_SORTED or
+ * Every error leaves |f| unchanged. Returns 0, REG_ERR_CHUNK_HASH
+ * (content does not hash to a wanted key: fetch it again from another
+ * storer), REG_ERR_DUPLICATE (that chunk was already added: ignore), or,
+ * for content that does hash to a wanted key, i.e. the batch's signer
+ * built a bad tree (give the batch up): REG_ERR_NOT_SORTED or
  * REG_ERR_MALFORMED. */
 int reg_fetch_add(reg_fetch *f, const uint8_t key[DHT_KEY_LEN],
                   const uint8_t *payload, size_t len);
+/* reg_fetch_add_digest is reg_fetch_add for callers that hash chunks on
+ * several threads: |digest| must be reg_chunk_key(payload, len), computed
+ * by the caller (never taken from a storer). Same results. */
+int reg_fetch_add_digest(reg_fetch *f, const uint8_t digest[DHT_KEY_LEN],
+                         const uint8_t *payload, size_t len);
 int reg_fetch_complete(const reg_fetch *f);
 /* Sorted entries once complete (NULL before). */
 const uint64_t *reg_fetch_entries(const reg_fetch *f, size_t *n);
 const reg_manifest *reg_fetch_manifest(const reg_fetch *f);
 
 /* ---- Matching ------------------------------------------------------- */
+
+/* reg_entries_sort sorts |n| entries ascending (LSD radix sort; needs n
+ * more words of scratch). Returns 0 or REG_ERR_NOMEM. */
+int reg_entries_sort(uint64_t *v, size_t n);
 
 /* reg_match_few looks each of |nq| query entries up in the sorted
  * |entries| by interpolation search (entries are uniform), writing 1 or 0
@@ -273,22 +387,34 @@ typedef struct reg_env {
 typedef struct reg_node reg_node;
 
 /* reg_node_new attaches a registry to |dht| (not owned; it must outlive
- * the registry) acting as |ident|. Returns 0, REG_ERR_INVALID_ARGUMENT or
- * REG_ERR_NOMEM. */
+ * the registry) acting as |ident|. |cfg->index_window| must be 1 h and
+ * |cfg->forward_permille| below 1000. Returns 0, REG_ERR_INVALID_ARGUMENT
+ * or REG_ERR_NOMEM. */
 int reg_node_new(reg_node **out, const reg_config *cfg, const reg_env *env,
                  dht_node *dht, const nc_identity *ident, dht_time now);
+/* reg_node_free releases |r|. DHT operations it started hold pointers
+ * into it: free it right before its dht_node (or stop driving the DHT),
+ * never keep the DHT running without it. NULL is a no-op. */
 void reg_node_free(reg_node *r);
 
 /* reg_node_restore_state feeds back one key/value written by state_put
- * (hostile: parsed strictly, bad entries refused). */
+ * (hostile: parsed strictly, bad entries refused). Returns 0,
+ * REG_ERR_MALFORMED, REG_ERR_DUPLICATE, REG_ERR_TOO_LARGE or
+ * REG_ERR_NOMEM. */
 int reg_node_restore_state(reg_node *r, dht_time now, const uint8_t *key,
                            size_t klen, const uint8_t *val, size_t vlen);
 
+/* reg_node_next_deadline returns when reg_node_handle_expiry must next be
+ * called (DHT_TIME_NONE: never). DHT callbacks run registry code, so
+ * read it again after every call into the registry or its dht_node. */
 dht_time reg_node_next_deadline(const reg_node *r);
 void reg_node_handle_expiry(reg_node *r, dht_time now);
 
 /* reg_node_handle_app_message is what the driver's dht_env.app_message
- * hook calls: an opt-out being relayed. Returns 0 or a negative code. */
+ * hook calls: an opt-out being relayed. It never calls the DHT (the
+ * message is queued; the next deadline is then |now|). Returns 0
+ * (acknowledge), DHT_ERR_MALFORMED or DHT_ERR_BUSY (rate limit or queue
+ * full: the peer tries another relay). */
 int reg_node_handle_app_message(reg_node *r, dht_time now,
                                 const dht_contact *from, const uint8_t *msg,
                                 size_t len);
