@@ -20,12 +20,16 @@
 #include "attack.h"
 
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "sim.h"
 #include "world_int.h"
+
+extern char **environ;
 
 #define NO_HOST UINT32_MAX
 #define SWEEP_POINTS_MAX 256
@@ -855,6 +859,19 @@ static const char sweep_plot[] =
     "for [d in '%s'] '%s/skademlia.csv' using "
     "(strcol(1) eq d ? $2 : 1/0):4 with lines dt 2 title 'd='.d.' analytical'\n";
 
+/* run_gnuplot runs gnuplot on the script at |path| and waits for it.
+ * Returns 0 or SIM_ERR_IO. */
+static int run_gnuplot(char *path) {
+  char *argv[] = {"gnuplot", path, NULL};
+  pid_t pid;
+  int st;
+  if (posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ) != 0)
+    return SIM_ERR_IO;
+  if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return SIM_ERR_IO;
+  return 0;
+}
+
 int sim_attack_write_sweep(sim_world *w, const char *dir, int plot) {
   char path[4096], ds[64] = "";
   const sim_atk *a = NULL;
@@ -893,7 +910,5 @@ int sim_attack_write_sweep(sim_world *w, const char *dir, int plot) {
   fprintf(f, sweep_plot, dir, ds, dir, ds, dir);
   if (fclose(f) != 0)
     return SIM_ERR_IO;
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", path);
-  return system(cmd) == 0 ? 0 : SIM_ERR_IO;
+  return run_gnuplot(path);
 }

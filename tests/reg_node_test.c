@@ -1485,6 +1485,65 @@ static void test_api_arguments(void **state) {
   world_free(w);
 }
 
+/* A provider's node with more hits in one batch than its queue of own
+ * opt-outs holds: the rest wait, the batch stays "not yet matched" in the
+ * state, and it is matched again once the queue has drained. White box:
+ * the batch's entries are handed to the registry directly, and with no
+ * contact nothing leaves the queue until the test empties it. */
+static void test_origin_backpressure(void **state) {
+  (void)state;
+  world *w = world_single(12);
+  reg_node *r = w->p[1].reg;
+  const size_t n_prot = REG_ORIGIN_QUEUE_MAX + 100, n_batch = n_prot + 700;
+  for (size_t i = 0; i < n_prot; i++) {
+    char a[64];
+    address_of(a, sizeof a, i);
+    assert_int_equal(reg_node_protect_add(r, w->now, a), 0);
+  }
+  reg_batch *b = batch_make(w, 0, n_batch, 0, 0);
+  const reg_manifest *m = reg_batch_manifest(b);
+  size_t n;
+  const uint64_t *e = reg_batch_entries(b, &n);
+  reg_live *lb = reg_live_add(r, w->sender.pk, m->batch_id, w->now / DHT_SEC,
+                              w->now / DHT_SEC + DAY / DHT_SEC, REG_PH_READY);
+  assert_non_null(lb);
+  memcpy(lb->salt, m->salt, REG_SALT_LEN);
+  lb->entries = malloc(n * sizeof *e);
+  assert_non_null(lb->entries);
+  memcpy(lb->entries, e, n * sizeof *e);
+  lb->n_entries = n;
+  r->cached_entries += n;
+  reg_match_live(r, lb, NULL);
+  reg_stats st = rstats(w, 1);
+  print_message("backpressure: %" PRIu64 " of %zu hits answered at once\n",
+                st.matches, n_prot);
+  assert_true(st.matches >= REG_ORIGIN_QUEUE_MAX - 2 &&
+              st.matches <= REG_ORIGIN_QUEUE_MAX);
+  assert_int_equal(r->n_origin, st.matches);
+  assert_int_equal(lb->rematch, 1);
+  uint8_t k[49] = {'B'};
+  memcpy(k + 1, w->sender.pk, NC_PK_LEN);
+  memcpy(k + 33, m->batch_id, REG_BATCH_ID_LEN);
+  kv *ent = kv_find(&w->p[1].state, k, sizeof k);
+  assert_non_null(ent);
+  assert_int_equal(ent->v[1], 2); /* not yet matched */
+  /* Still full: nothing more. */
+  reg_node_handle_expiry(r, w->now);
+  assert_int_equal(rstats(w, 1).matches, st.matches);
+  /* The queue drains (here: emptied by hand). */
+  for (size_t i = 0; i < r->n_sends; i++) free(r->sends[i]);
+  r->n_sends = r->n_origin = 0;
+  reg_node_handle_expiry(r, w->now);
+  assert_int_equal(rstats(w, 1).matches, n_prot);
+  assert_int_equal(r->n_origin, n_prot - st.matches);
+  assert_int_equal(lb->rematch, 0);
+  ent = kv_find(&w->p[1].state, k, sizeof k); /* the store grew since */
+  assert_non_null(ent);
+  assert_int_equal(ent->v[1], 0);
+  reg_batch_free(b);
+  world_free(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_optouts_reach_the_inbox),
@@ -1498,6 +1557,7 @@ int main(void) {
       cmocka_unit_test(test_restore_state_strict),
       cmocka_unit_test(test_publish_refuses_bad_files),
       cmocka_unit_test(test_api_arguments),
+      cmocka_unit_test(test_origin_backpressure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

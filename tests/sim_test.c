@@ -169,13 +169,22 @@ static void test_scenario_refusals(void **state) {
                    SIM_ERR_SCENARIO);
   assert_int_equal(parse("[join]\nseeds = 500\n", &sc, err, sizeof err),
                    SIM_ERR_SCENARIO);
-  /* attack sections parse, but no plug-in exists yet: refused by name */
+  /* attack sections are kept verbatim, then checked by their plug-in:
+   * unknown plug-ins and unknown keys are refused by name */
   assert_int_equal(
-      parse("[attack sybil]\nfraction = 0.2\n", &sc, err, sizeof err),
+      parse("[attack nosuch]\ncount = 2\n", &sc, err, sizeof err),
+      SIM_ERR_SCENARIO);
+  assert_non_null(strstr(err, "nosuch"));
+  assert_int_equal(parse("[attack sybil]\ncount = 10\nprefixes = 1\n", &sc,
+                         err, sizeof err),
+                   0);
+  assert_int_equal(
+      parse("[attack sybil]\nfractoin = 0.2\n", &sc, err, sizeof err),
       SIM_ERR_SCENARIO);
   assert_int_equal(sc.n_attacks, 1);
-  assert_string_equal(sc.attacks[0].keys[0], "fraction");
+  assert_string_equal(sc.attacks[0].keys[0], "fractoin");
   assert_non_null(strstr(err, "sybil"));
+  assert_non_null(strstr(err, "fractoin"));
   sim_world *w = (sim_world *)1;
   assert_int_equal(sim_world_new(&w, &sc, 1, NULL), SIM_ERR_SCENARIO);
   assert_null(w);

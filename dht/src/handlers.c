@@ -86,10 +86,11 @@ static void put_values(dht_node *node, const uint8_t key[DHT_KEY_LEN],
 static int on_find_value(dht_node *node, dht_rx *rx, dht_msg *reply) {
   const dht_behaviour *b = node->env.behaviour;
   dht_tokens_make(&node->tokens, rx->from, rx->peer.pk, reply->token);
+  rx->alt_len = 0;
   if (b && b->value_reply &&
       b->value_reply(b->user, rx->m.target, rx->alt,
                      &rx->alt_len) == 1 &&
-      rx->alt_len <= DHT_MAX_RECORD) {
+      rx->alt_len > 0 && rx->alt_len <= DHT_MAX_RECORD) {
     reply->records[0] = rx->alt;
     reply->record_lens[0] = rx->alt_len;
     reply->n_records = reply->total = 1;

@@ -4,7 +4,8 @@
  *
  *   make_reg_corpus MANIFEST_DIR BATCH_FILE_DIR OPTOUT_DIR CHUNK_DIR
  *
- * Deterministic: fixed identities (fuzz_common.h), fixed seeds, FUZZ_NOW.
+ * Deterministic (fixed identities from fuzz_common.h, fixed seeds,
+ * FUZZ_NOW) except the sealed boxes, whose ephemeral keys are random.
  * Writes valid payloads, batch files, opt-out plaintexts and sealed boxes
  * (to identity B) and chunks, plus truncated, extended and garbled
  * variants. Existing files of the same names are overwritten.

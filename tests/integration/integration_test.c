@@ -760,6 +760,13 @@ static void step_e_expiry(void **state) {
 
 /* ---- c: survive the loss of all storers but one --------------------- */
 
+static int hexval(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : 0;
+}
+
 /* Marks the nodes holding the note (get --local); returns their count. */
 static int find_storers(int storer[N_NODES]) {
   int count = 0;
@@ -785,13 +792,30 @@ static int pick_reader(const int storer[N_NODES]) {
   return -1;
 }
 
-/* A storer other than the author (whose own copy proves less). */
-static int pick_keeper(const int storer[N_NODES]) {
-  for (int i = N_NODES - 1; i >= 0; i--) {
-    if (storer[i] && i != AUTHOR)
-      return i;
+/* xor_less reports whether node |a|'s ID is closer to |key| than |b|'s
+ * (hex strings compared digit by digit under XOR). */
+static int xor_less(const char *key, int a, int b) {
+  for (size_t i = 0; i < 64; i++) {
+    int k = hexval(key[i]);
+    int da = hexval(g.nodes[a].id[i]) ^ k, db = hexval(g.nodes[b].id[i]) ^ k;
+    if (da != db)
+      return da < db;
   }
-  return -1;
+  return 0;
+}
+
+/* The storer closest to the key other than the author (whose own copy
+ * proves less). A storer further out may hold the note only because some
+ * node's view of the k closest differed; the closest one is among the k
+ * closest in every view that knows it, so a reader's lookup reaches it
+ * even when every other storer is dead. */
+static int pick_keeper(const int storer[N_NODES]) {
+  int best = -1;
+  for (int i = 0; i < N_NODES; i++) {
+    if (storer[i] && i != AUTHOR && (best < 0 || xor_less(g.note_key, i, best)))
+      best = i;
+  }
+  return best;
 }
 
 static void step_c_storers_killed(void **state) {

@@ -47,7 +47,8 @@
                                              live batches (128 MiB) */
 #define REG_SEND_TRIES 4         /* random contacts tried per app message */
 #define REG_NO_CONTACT_RETRY (5 * DHT_SEC)
-#define REG_SENDS_MAX 4096       /* queued app messages (origin + relay) */
+#define REG_ORIGIN_QUEUE_MAX 8192 /* queued own opt-outs; more wait (12.5) */
+#define REG_RELAY_QUEUE_MAX 1024 /* queued relayed app messages */
 #define REG_PUTS_MAX 1024        /* queued records to put */
 #define REG_PUT_TRIES 3
 #define REG_PUT_RETRY (10 * DHT_SEC)
@@ -129,6 +130,7 @@ typedef struct reg_live {
   uint8_t (*sent)[NC_HASH_LEN]; /* address refs opted out of this batch */
   size_t n_sent, cap_sent;
   uint64_t used; /* LRU stamp of the entry cache */
+  uint8_t rematch; /* hits left unanswered (origin queue full) */
 } reg_live;
 
 /* ---- opt-out history ---------------------------------------------------- */
@@ -242,8 +244,12 @@ struct reg_node {
   reg_histtab hist;
   reg_send **sends;
   size_t n_sends, cap_sends;
+  size_t n_origin;        /* sends whose role is REG_SEND_ORIGIN */
+  dht_time sends_blocked; /* the DHT said BUSY: no send before this */
+  int rematch;            /* some batch has rematch set */
   reg_put **puts;
   size_t n_puts, cap_puts;
+  dht_time puts_blocked;
   reg_pub **pubs;
   size_t n_pubs, cap_pubs;
   uint32_t relay_tokens;  /* relay token bucket, x1000 */
@@ -298,6 +304,9 @@ void reg_live_want(reg_node *r, reg_live *b);
 int reg_live_sent_has(const reg_live *b, const uint8_t ref[NC_HASH_LEN]);
 int reg_live_sent_add(reg_live *b, const uint8_t ref[NC_HASH_LEN]);
 void reg_live_release(reg_node *r, reg_live *b);
+/* reg_watch_rematch matches again the batches whose hits could not all
+ * be answered, once the origin queue has room. */
+void reg_watch_rematch(reg_node *r);
 void reg_watch_free(reg_node *r);
 
 /* relay.c */
@@ -308,6 +317,8 @@ unsigned reg_optout_send(reg_node *r, const uint8_t sender[NC_PK_LEN],
                          const uint8_t id[REG_BATCH_ID_LEN],
                          const uint8_t full[REG_FULL_HASH_LEN],
                          unsigned copies);
+/* reg_optout_room returns 1 if |copies| more own opt-outs fit the queue. */
+int reg_optout_room(const reg_node *r, unsigned copies);
 /* reg_put_queue queues the signed record |rec| for dht_node_put. Returns
  * 0, REG_ERR_TOO_LARGE or REG_ERR_NOMEM. */
 int reg_put_queue(reg_node *r, const uint8_t *rec, size_t len, uint8_t kind);

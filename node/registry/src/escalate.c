@@ -13,7 +13,8 @@
  * takes its own random path. A (sender, address) pair escalates once,
  * escalation_levels levels at most (2 + 4 + 8 = 14 extra opt-outs with
  * the defaults), and the level reached is persisted, so a restart does
- * not reset the cap. Any other hit (within the grace period, or after
+ * not reset the cap (levels are at most once: a level whose copies do
+ * not fit the queue loses them). Any other hit (within the grace period, or after
  * the escalation) sends one ordinary opt-out to that batch's inbox; a
  * (batch, address) pair is acted on once.
  *
@@ -169,9 +170,25 @@ static void first_optout(reg_node *r, const reg_live *b, const reg_addr *a,
   reg_optout_send(r, b->sender, b->id, full, 1);
 }
 
+/* No room for our own opt-outs: the hit stays unanswered and the batch
+ * is matched again once the queue drains (reg_watch_rematch); its state
+ * entry says "not yet matched" meanwhile. */
+static void defer(reg_node *r, reg_live *b) {
+  if (!b->rematch) {
+    b->rematch = 1;
+    b->want = 1;
+    reg_state_put_batch(r, b);
+  }
+  r->rematch = 1;
+}
+
 void reg_on_match(reg_node *r, reg_live *b, const reg_addr *a,
                   const uint8_t full[REG_FULL_HASH_LEN]) {
   if (reg_live_sent_has(b, a->ref)) return;
+  if (!reg_optout_room(r, 2)) {
+    defer(r, b);
+    return;
+  }
   r->stats.matches++;
   if (reg_live_sent_add(b, a->ref) == 0)
     reg_state_put_sent(r, b, a->ref, reg_now_s(r));

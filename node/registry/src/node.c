@@ -184,7 +184,7 @@ static void tm_rearm(reg_node *r) {
 }
 
 static void (*const timer_steps[])(reg_node *) = {
-    reg_watch_expire, tm_poll,        reg_watch_pump,
+    reg_watch_expire, tm_poll,          reg_watch_pump,  reg_watch_rematch,
     reg_relay_pump,   reg_publish_pump, tm_escalate,
 };
 

@@ -19,9 +19,15 @@
  * A relay acknowledges an app message once it is queued; the work is done
  * at the next expiry (never from inside the DHT's app_message hook).
  * Relaying is rate limited (REG_RELAY_RATE per second, burst
- * REG_RELAY_BURST) and the queues are bounded (REG_SENDS_MAX,
+ * REG_RELAY_BURST) and the queues are bounded (REG_RELAY_QUEUE_MAX,
  * REG_PUTS_MAX): beyond, messages are refused and the sender tries
- * someone else.
+ * someone else. The node's own opt-outs have their own bound
+ * (REG_ORIGIN_QUEUE_MAX): a match that finds it full waits (escalate.c,
+ * watch.c: the batch is matched again when the queue has drained).
+ *
+ * When the DHT answers BUSY (its max_operations are in use) the queue
+ * stops until REG_BUSY_RETRY later or until one of our operations
+ * completes, rather than asking again for every queued item.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +42,17 @@ static void on_put(void *arg, int status, unsigned stored,
 
 /* ---- the send queue ------------------------------------------------------ */
 
+int reg_optout_room(const reg_node *r, unsigned copies) {
+  return r->n_origin + copies <= REG_ORIGIN_QUEUE_MAX;
+}
+
 static int send_queue(reg_node *r, const uint8_t *msg, size_t len,
                       uint8_t role, const uint8_t *avoid) {
-  if (r->n_sends >= REG_SENDS_MAX || len > REG_APP_MAX) return DHT_ERR_BUSY;
+  size_t relayed = r->n_sends - r->n_origin;
+  if (len > REG_APP_MAX ||
+      (role == REG_SEND_ORIGIN ? !reg_optout_room(r, 1)
+                               : relayed >= REG_RELAY_QUEUE_MAX))
+    return DHT_ERR_BUSY;
   reg_send *s = calloc(1, sizeof *s);
   if (!s) return REG_ERR_NOMEM;
   memcpy(s->msg, msg, len);
@@ -53,6 +67,7 @@ static int send_queue(reg_node *r, const uint8_t *msg, size_t len,
     free(s);
     return REG_ERR_NOMEM;
   }
+  if (role == REG_SEND_ORIGIN) r->n_origin++;
   reg_wake(r, r->now);
   return 0;
 }
@@ -63,6 +78,10 @@ static void send_done(reg_node *r, reg_send *s) {
       reg_vec_remove((void **)r->sends, &r->n_sends, i);
       break;
     }
+  if (s->role == REG_SEND_ORIGIN) {
+    r->n_origin--;
+    if (r->rematch) reg_wake(r, r->now);
+  }
   sodium_memzero(s, sizeof *s);
   free(s);
 }
@@ -85,31 +104,31 @@ static int pick(reg_node *r, const reg_send *s, dht_contact *out) {
   return 1;
 }
 
-static void send_try(reg_node *r, reg_send *s) {
+/* Sends |s| to a random contact. Returns DHT_ERR_BUSY if the DHT has no
+ * room (nothing else should be tried now), else 0. */
+static int send_try(reg_node *r, reg_send *s) {
   dht_contact c;
   if (!pick(r, s, &c)) {
     s->retry_at = r->now + REG_NO_CONTACT_RETRY;
-    return;
+    return 0;
   }
   reg_req *q = reg_req_new(r, REG_REQ_SEND);
-  if (!q) {
-    s->retry_at = r->now + REG_BUSY_RETRY;
-    return;
-  }
+  if (!q) return DHT_ERR_BUSY;
   q->job = s;
   int rv = dht_node_send_app(r->dht, r->now, &c, s->msg, s->len, on_sent, q);
-  if (rv < 0) {
+  if (rv == DHT_ERR_BUSY || rv == DHT_ERR_NOMEM) {
     reg_req_free(q);
-    s->retry_at = r->now + REG_BUSY_RETRY;
-    if (rv != DHT_ERR_BUSY) { /* this contact cannot be used: another one */
-      memcpy(s->last, c.pk, NC_PK_LEN);
-      s->tries++;
-    }
-    return;
+    return DHT_ERR_BUSY;
   }
   memcpy(s->last, c.pk, NC_PK_LEN);
+  if (rv < 0) { /* this contact cannot be used: another one */
+    reg_req_free(q);
+    s->tries++;
+    return 0;
+  }
   s->in_flight = 1;
   s->retry_at = DHT_TIME_NONE;
+  return 0;
 }
 
 /* Builds and queues the OPTOUT record a relay stores: author = this
@@ -152,6 +171,8 @@ static void on_sent(void *arg, int status) {
   reg_send *s = q->job;
   reg_req_free(q);
   s->in_flight = 0;
+  r->sends_blocked = 0; /* a DHT operation slot is free again */
+  reg_wake(r, r->now);
   if (status == 0) {
     if (s->role == REG_SEND_ORIGIN)
       r->stats.optouts_sent++;
@@ -174,6 +195,7 @@ static void on_sent(void *arg, int status) {
 }
 
 static void sends_pump(reg_node *r) {
+  if (r->sends_blocked > r->now) return;
   for (size_t i = 0; i < r->n_sends;) {
     reg_send *s = r->sends[i];
     if (s->in_flight || s->retry_at > r->now) {
@@ -185,7 +207,10 @@ static void sends_pump(reg_node *r) {
       send_done(r, s);
       continue;
     }
-    send_try(r, s);
+    if (send_try(r, s) == DHT_ERR_BUSY) {
+      r->sends_blocked = r->now + REG_BUSY_RETRY;
+      return;
+    }
     i++;
   }
 }
@@ -306,6 +331,8 @@ static void on_put(void *arg, int status, unsigned stored,
   (void)st;
   reg_req_free(q);
   p->in_flight = 0;
+  r->puts_blocked = 0; /* a DHT operation slot is free again */
+  reg_wake(r, r->now);
   if (status == 0 && stored > 0) {
     if (p->kind == REG_PUT_OPTOUT)
       r->stats.optouts_stored++;
@@ -342,6 +369,7 @@ static int put_try(reg_node *r, reg_put *p) {
 }
 
 static void puts_pump(reg_node *r) {
+  if (r->puts_blocked > r->now) return;
   for (size_t i = 0; i < r->n_puts;) {
     reg_put *p = r->puts[i];
     if (p->in_flight || p->retry_at > r->now) {
@@ -349,9 +377,9 @@ static void puts_pump(reg_node *r) {
       continue;
     }
     int rv = put_try(r, p);
-    if (rv == DHT_ERR_BUSY) {
-      p->retry_at = r->now + REG_BUSY_RETRY;
-      i++;
+    if (rv == DHT_ERR_BUSY || rv == DHT_ERR_NOMEM) {
+      r->puts_blocked = r->now + REG_BUSY_RETRY;
+      return;
     } else if (rv < 0) {
       reg_log(r, DHT_LOG_WARN, "registry: record refused by the DHT: %s",
               reg_strerror(rv));
@@ -367,15 +395,23 @@ void reg_relay_pump(reg_node *r) {
   puts_pump(r);
 }
 
+/* The earliest time a queued item wants to go, but not before its queue
+ * is unblocked. */
+static dht_time not_before(dht_time d, dht_time blocked) {
+  return d != DHT_TIME_NONE && d < blocked ? blocked : d;
+}
+
 dht_time reg_relay_deadline(const reg_node *r) {
-  dht_time d = DHT_TIME_NONE;
+  dht_time s = DHT_TIME_NONE, p = DHT_TIME_NONE;
   for (size_t i = 0; i < r->n_sends; i++)
-    if (!r->sends[i]->in_flight && r->sends[i]->retry_at < d)
-      d = r->sends[i]->retry_at;
+    if (!r->sends[i]->in_flight && r->sends[i]->retry_at < s)
+      s = r->sends[i]->retry_at;
   for (size_t i = 0; i < r->n_puts; i++)
-    if (!r->puts[i]->in_flight && r->puts[i]->retry_at < d)
-      d = r->puts[i]->retry_at;
-  return d;
+    if (!r->puts[i]->in_flight && r->puts[i]->retry_at < p)
+      p = r->puts[i]->retry_at;
+  s = not_before(s, r->sends_blocked);
+  p = not_before(p, r->puts_blocked);
+  return s < p ? s : p;
 }
 
 void reg_relay_free(reg_node *r) {

@@ -189,13 +189,23 @@ void reg_watch_free(reg_node *r) {
 
 void reg_watch_start(reg_node *r) { r->t_poll = r->now; }
 
+/* The next poll: index_poll_interval from now, give or take 10% at
+ * random, so that nodes started together do not all read the (hot)
+ * current index key at the same moment. */
+static dht_time next_poll(reg_node *r) {
+  uint8_t b[2];
+  dht_time iv = r->cfg.index_poll_interval;
+  r->env.random(r->env.user, b, sizeof b);
+  uint64_t x = (uint64_t)b[0] << 8 | b[1]; /* 0..65535 */
+  return r->now + iv - iv / 10 + (dht_time)((iv / 5) / 65536 * x);
+}
+
 void reg_watch_poll(reg_node *r) {
   dht_stats ds;
   dht_node_stats(r->dht, &ds);
   if (ds.contacts == 0 || r->poll_next < r->poll_n) {
     /* Not joined yet, or the previous poll still runs. */
-    r->t_poll = r->now + (ds.contacts ? r->cfg.index_poll_interval
-                                      : REG_NO_CONTACT_RETRY);
+    r->t_poll = ds.contacts ? next_poll(r) : r->now + REG_NO_CONTACT_RETRY;
     return;
   }
   uint64_t cur = reg_index_window(reg_now_s(r)), from;
@@ -215,7 +225,7 @@ void reg_watch_poll(reg_node *r) {
   for (uint64_t w = from; w <= cur; w++) q[r->poll_n++] = w;
   r->polled = 1;
   r->last_window = cur > 0 ? cur - 1 : 0;
-  r->t_poll = r->now + r->cfg.index_poll_interval;
+  r->t_poll = next_poll(r);
 }
 
 static void poll_pump(reg_node *r) {
@@ -406,8 +416,10 @@ static void fetch_finish(reg_node *r, reg_live *b) {
   b->phase = REG_PH_READY;
   b->want = 0;
   r->stats.batches_fetched++;
+  b->rematch = 0;
   reg_match_live(r, b, NULL);
-  reg_state_put_batch(r, b); /* matched: no longer pending */
+  b->want = b->rematch; /* else matched: no longer pending */
+  reg_state_put_batch(r, b);
   /* Trim the cache, least recently used first (|b| included: it has just
    * been matched). */
   for (size_t guard = 0; r->cached_entries > REG_CACHE_ENTRIES_MAX &&
@@ -660,6 +672,26 @@ void reg_watch_pump(reg_node *r) {
   /* Stepping never removes a batch (DHT callbacks do not run from
    * inside the DHT calls made here), so the list is stable. */
   for (size_t i = 0; i < r->n_batches; i++) batch_step(r, r->batches[i]);
+}
+
+void reg_watch_rematch(reg_node *r) {
+  if (!r->rematch || !reg_optout_room(r, REG_ORIGIN_QUEUE_MAX / 2)) return;
+  r->rematch = 0;
+  for (size_t i = 0; i < r->n_batches; i++) {
+    reg_live *b = r->batches[i];
+    if (!b->rematch) continue;
+    if (b->phase != REG_PH_READY) { /* entries evicted: fetch again */
+      b->rematch = 0;
+      if (b->phase != REG_PH_REFUSED) reg_live_want(r, b);
+      continue;
+    }
+    b->rematch = 0;
+    reg_match_live(r, b, NULL);
+    if (!b->rematch) {
+      b->want = 0;
+      reg_state_put_batch(r, b);
+    }
+  }
 }
 
 void reg_watch_expire(reg_node *r) {
