@@ -122,7 +122,8 @@ static int set_key(sim_atk *a, const char *k, const char *v) {
               {"target", 0, 2e6},     {"victims", 1, 1e4},
               {"bits", 0, ECLIPSE_BITS_MAX}, {"collude", 0, 1},
               {"rate", 0.001, 1e6},   {"fraction_step", 0.001, 1},
-              {"fraction_max", 0, 1}, {"lookups", 1, 1e6}};
+              {"fraction_max", 0, 1}, {"lookups", 1, 1e6},
+              {"view", 0.001, 1}};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
     if (strcmp(k, keys[i].key) != 0)
       continue;
@@ -140,7 +141,8 @@ static int set_key(sim_atk *a, const char *k, const char *v) {
     case 8: a->rate = d; break;
     case 9: a->step = d; break;
     case 10: a->fmax = d; break;
-    default: a->per_point = (uint32_t)d; break;
+    case 11: a->per_point = (uint32_t)d; break;
+    default: a->view = d; break;
     }
     return 0;
   }
@@ -164,6 +166,7 @@ static void defaults(sim_atk *a, int kind) {
   a->fmax = 0.5;
   a->per_point = 200;
   a->gap = 5 * DHT_SEC;
+  a->view = 1.0;
   a->paths[0] = 1;
   a->n_paths = 1;
 }
@@ -238,16 +241,31 @@ static int closer(const uint8_t a[DHT_ID_LEN], const uint8_t b[DHT_ID_LEN],
   return 0;
 }
 
-/* colluders writes the |cap| active colluders closest to |target|. */
-static int colluders(sim_atk *a, sim_world *w, const uint8_t *target,
-                     dht_contact *out, size_t cap) {
+/* in_view returns 1 if colluder |c| is in responder |r|'s view: every
+ * colluder with `view` = 1, else a fixed pseudo-random share of them per
+ * responder (a hash of the pair), so different responders hand out
+ * different colluders. */
+static int in_view(const sim_atk *a, uint32_t r, uint32_t c) {
+  if (a->view >= 1.0)
+    return 1;
+  uint64_t x = ((uint64_t)r << 32 | c) * UINT64_C(0x9E3779B97F4A7C15);
+  x ^= x >> 29;
+  x *= UINT64_C(0xBF58476D1CE4E5B9);
+  x ^= x >> 32;
+  return (double)(x >> 11) * 0x1.0p-53 < a->view;
+}
+
+/* colluders writes the |cap| active colluders in responder |r|'s view
+ * closest to |target|. */
+static int colluders(sim_atk *a, sim_world *w, uint32_t r,
+                     const uint8_t *target, dht_contact *out, size_t cap) {
   uint32_t best[DHT_K_MAX];
   size_t n = 0;
   for (uint32_t m = 0; m < a->n_members; m++) {
     const sim_host *h = &w->hosts[a->members[m]];
     if (h->adv_u >= a->active)
       break; /* members are sorted by adv_u */
-    if (h->state != SIM_HOST_UP)
+    if (h->state != SIM_HOST_UP || !in_view(a, r, h->index))
       continue;
     size_t pos = n;
     while (pos > 0 && closer(h->ident.id, w->hosts[best[pos - 1]].ident.id,
@@ -280,7 +298,7 @@ static int nodes_reply(void *user, const uint8_t target[DHT_ID_LEN],
   sim_atk *a = &w->atk[h->attack];
   if (h->adv_u >= a->active)
     return -1;
-  return colluders(a, w, target, out, cap);
+  return colluders(a, w, h->index, target, out, cap);
 }
 
 /* The forging hook: the record put under |key|, one payload byte changed

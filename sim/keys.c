@@ -13,8 +13,8 @@
  * peer's puzzle before asking, and keys of unknown or invalid public keys
  * (an attacker's garbage) are derived, and refused, by nc_kx_peer_key.
  *
- * Memory: 40 bytes per slot, slots = next power of two >= 32 x nodes,
- * between 2^12 and 2^23 (at most 336 MB, at 100,000 nodes). A collision
+ * Memory: 44 bytes per slot, slots = next power of two >= 32 x nodes,
+ * between 2^12 and 2^23 (185 MB at 100,000 nodes, at most 369 MB). A collision
  * only overwrites an older entry (a later miss derives it again).
  */
 #include <stdlib.h>

@@ -193,6 +193,7 @@ typedef struct sim_atk {
   uint64_t sent, forged, ticks;
   /* S/Kademlia sweep (routing with fraction_step) */
   double step, fmax;
+  double view;           /* routing: share of colluders each one names */
   unsigned paths[DHT_PATHS_MAX];
   unsigned n_paths, n_fracs;
   uint32_t per_point;    /* lookups per (d, fraction) */

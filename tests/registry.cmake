@@ -10,10 +10,6 @@ foreach(name address batch match optout)
     INCLUDES ${NI_REG_TEST_INCLUDES})
 endforeach()
 
-# ---- engine (owner: engine) ---------------------------------------------
-ni_add_test(reg_node_test SOURCES reg_node_test.c LIBS nointrude::registry
-  INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src)
-
 # Fuzz targets of the registry's decoders (tests/fuzz/fuzz_<name>.c): the
 # replay of each seed corpus runs as a test with any compiler; with
 # NOINTRUDE_BUILD_FUZZ and clang, libFuzzer binaries are built too
@@ -66,3 +62,7 @@ if(NOINTRUDE_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
     target_link_libraries(fuzz_${name} PRIVATE ni_fuzz_registry)
   endforeach()
 endif()
+
+# ---- engine (owner: engine) ---------------------------------------------
+ni_add_test(reg_node_test SOURCES reg_node_test.c LIBS nointrude::registry
+  INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src)

@@ -85,6 +85,9 @@ static void test_match_random_and_edges(void **state) {
     assert_non_null(e);
     for (size_t i = 0; i < n; i++) e[i] = t_next(&rng);
     run_case(e, n, 2000, &rng);
+    /* Sparse queries: the merge interpolates instead of galloping. */
+    for (size_t i = 0; i < n; i++) e[i] = t_next(&rng);
+    run_case(e, n, 12, &rng);
     /* With the extreme values present. */
     for (size_t i = 0; i < n; i++) e[i] = t_next(&rng);
     e[n] = 0;
@@ -105,6 +108,9 @@ static void test_match_skewed(void **state) {
   for (size_t i = 0; i < n; i++)
     e[i] = i < n - 8 ? i * 3 : UINT64_MAX - (n - i) * 1000003ull;
   run_case(e, n, 5000, &rng);
+  for (size_t i = 0; i < n; i++)
+    e[i] = i < n - 8 ? i * 3 : UINT64_MAX - (n - i) * 1000003ull;
+  run_case(e, n, 30, &rng); /* sparse: interpolation in the merge too */
   /* Geometric spacing. */
   for (size_t i = 0; i < 64; i++) e[i] = (1ull << i) - 1;
   run_case(e, 64, 500, &rng);

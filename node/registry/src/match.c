@@ -7,9 +7,10 @@
  * (about log log n probes: 5 for 10^8 entries), and bisects whenever a
  * probe did not at least halve the range, so hostile or skewed data still
  * costs O(log n). reg_match_merge walks sorted queries and entries
- * together once, galloping (exponential then binary search) over runs of
- * entries that no query falls in: O(nq log(n / nq)) comparisons and one
- * sequential pass over memory. reg_entries_sort is an LSD radix sort, the
+ * together once, only forward: galloping (exponential then binary search)
+ * when queries are dense, interpolating in what is left when they are
+ * sparse (galloping would touch a cache line per doubling);
+ * O(nq log(n / nq)) comparisons either way. reg_entries_sort is an LSD radix sort, the
  * "sort" of "hash, sort and merge".
  */
 #include <stdlib.h>
@@ -79,44 +80,57 @@ int reg_entries_sort(uint64_t *v, size_t n) {
 
 /* ---- Interpolation search --------------------------------------------------- */
 
-/* probe_at estimates where |q| sits among e[lo..hi) (e[lo] < q < e[hi-1]). */
+/* probe_at estimates where |q| sits in e[lo..hi), e[lo] < q <= e[hi-1]. */
 static size_t probe_at(const uint64_t *e, size_t lo, size_t hi, uint64_t q) {
   double frac = (double)(q - e[lo]) / (double)(e[hi - 1] - e[lo]);
   size_t pos = lo + (size_t)(frac * (double)(hi - 1 - lo));
   return pos < hi ? pos : hi - 1;
 }
 
-/* narrow looks at e[pos] and shrinks [*lo, *hi) around q; returns 1 on a
- * hit. */
-static int narrow(const uint64_t *e, size_t pos, uint64_t q, size_t *lo,
-                  size_t *hi) {
-  if (e[pos] == q) return 1;
-  if (e[pos] < q) *lo = pos + 1;
-  else *hi = pos;
-  return 0;
+/* sqrt_up returns a power of two between sqrt(w) and 2 sqrt(w). */
+static size_t sqrt_up(size_t w) {
+  unsigned b = 0;
+  while (b < 32 && ((size_t)1 << (2 * b)) < w) b++;
+  return (size_t)1 << b;
 }
 
-static int find_one(const uint64_t *e, size_t n, uint64_t q) {
-  size_t lo = 0, hi = n;
+/* step_to narrows [*lo, *hi) by one look at e[p]: everything before *lo
+ * is below q, e[*hi] (if any) is not. */
+static void step_to(const uint64_t *e, size_t p, uint64_t q, size_t *lo,
+                    size_t *hi) {
+  if (e[p] < q) *lo = p + 1;
+  else *hi = p;
+}
+
+/* lower_bound returns the first k in [lo, hi) with e[k] >= q, or hi,
+ * given that everything before lo is below q. Each round probes where q
+ * should be if the entries are uniform, then a guard about sqrt(width)
+ * further towards q: on uniform data the range shrinks from w to about
+ * sqrt(w) per round (O(log log n) probes). A round that did not halve
+ * the range bisects too, so any data costs O(log n) probes. */
+static size_t lower_bound(const uint64_t *e, size_t lo, size_t hi,
+                          uint64_t q) {
   while (lo < hi) {
-    size_t width = hi - lo;
-    if (q < e[lo] || q > e[hi - 1]) return 0;
-    if (q == e[lo] || q == e[hi - 1]) return 1;
-    if (narrow(e, probe_at(e, lo, hi, q), q, &lo, &hi)) return 1;
-    /* The probe did not halve the range: bisect once (worst case
-     * O(log n) probes in all). */
-    if (hi - lo > width / 2 && narrow(e, lo + (hi - lo) / 2, q, &lo, &hi))
-      return 1;
+    size_t width = hi - lo, g = sqrt_up(width), pos;
+    if (e[lo] >= q) return lo;
+    if (e[hi - 1] < q) return hi;
+    pos = probe_at(e, lo, hi, q);
+    step_to(e, pos, q, &lo, &hi);
+    if (lo == pos + 1 && g < hi - lo) step_to(e, pos + g, q, &lo, &hi);
+    else if (hi == pos && pos >= lo + g) step_to(e, pos - g, q, &lo, &hi);
+    if (hi - lo > width / 2) step_to(e, lo + (hi - lo) / 2, q, &lo, &hi);
   }
-  return 0;
+  return lo;
 }
 
 size_t reg_match_few(const uint64_t *entries, size_t n, const uint64_t *queries,
                      size_t nq, uint8_t *hit) {
   size_t hits = 0;
   if (!queries || !hit) return 0;
+  if (!entries) n = 0;
   for (size_t j = 0; j < nq; j++) {
-    hit[j] = (uint8_t)(entries && n > 0 && find_one(entries, n, queries[j]));
+    size_t k = lower_bound(entries, 0, n, queries[j]);
+    hit[j] = (uint8_t)(k < n && entries[k] == queries[j]);
     hits += hit[j];
   }
   return hits;
@@ -124,7 +138,11 @@ size_t reg_match_few(const uint64_t *entries, size_t n, const uint64_t *queries,
 
 /* ---- Merge ------------------------------------------------------------------- */
 
-/* gallop returns the first k >= i with e[k] >= q, or n (e[i] < q). */
+#define DENSE_GAP 32 /* entries per query below which galloping wins */
+
+/* gallop returns the first k >= i with e[k] >= q, or n (e[i] < q):
+ * steps of 1, 2, 4... then a binary search, touching few cache lines when
+ * the next query is near. */
 static size_t gallop(const uint64_t *e, size_t i, size_t n, uint64_t q) {
   size_t lo = i, hi, step = 1;
   while (step < n - lo && e[lo + step] < q) {
@@ -148,7 +166,11 @@ size_t reg_match_merge(const uint64_t *entries, size_t n,
   if (!entries) n = 0;
   for (size_t j = 0; j < nq; j++) {
     uint64_t q = queries[j];
-    if (i < n && entries[i] < q) i = gallop(entries, i, n, q);
+    /* Forward only: gallop when queries are dense, else interpolate in
+     * what is left (uniform entries: a probe or two). */
+    if (i < n && entries[i] < q)
+      i = (n - i) / (nq - j) < DENSE_GAP ? gallop(entries, i, n, q)
+                                         : lower_bound(entries, i + 1, n, q);
     hit[j] = (uint8_t)(i < n && entries[i] == q);
     hits += hit[j];
   }
