@@ -22,13 +22,8 @@ set(NI_REG_FUZZ_TARGETS manifest batch_file optout chunk)
 set(NI_REG_FUZZ_INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src ${NI_FUZZ_DIR})
 
 foreach(name ${NI_REG_FUZZ_TARGETS})
-  add_executable(fuzz_${name}_replay
-    ${NI_FUZZ_DIR}/fuzz_${name}.c ${NI_FUZZ_DIR}/replay_main.c)
-  target_include_directories(fuzz_${name}_replay PRIVATE
-    ${NI_REG_FUZZ_INCLUDES})
-  target_link_libraries(fuzz_${name}_replay PRIVATE nointrude::registry)
-  add_test(NAME fuzz_${name}_replay
-    COMMAND fuzz_${name}_replay ${NI_FUZZ_DIR}/corpus/${name})
+  ni_add_fuzz_replay(${name} LIBS nointrude::registry
+    INCLUDES ${NI_REG_FUZZ_INCLUDES})
 endforeach()
 
 add_executable(make_reg_corpus ${NI_FUZZ_DIR}/make_reg_corpus.c)
@@ -36,30 +31,10 @@ target_include_directories(make_reg_corpus PRIVATE ${NI_REG_FUZZ_INCLUDES})
 target_link_libraries(make_reg_corpus PRIVATE nointrude::registry)
 
 if(NOINTRUDE_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-  # An instrumented copy of the registry sources (list read from the
-  # target, so it stays in step), on top of fuzz.cmake's ni_fuzz_dht.
-  get_target_property(ni_reg_sources nointrude_registry SOURCES)
-  get_target_property(ni_reg_dir nointrude_registry SOURCE_DIR)
-  set(ni_reg_fuzz_sources "")
-  foreach(src ${ni_reg_sources})
-    if(IS_ABSOLUTE ${src})
-      list(APPEND ni_reg_fuzz_sources ${src})
-    else()
-      list(APPEND ni_reg_fuzz_sources ${ni_reg_dir}/${src})
-    endif()
-  endforeach()
-  add_library(ni_fuzz_registry STATIC ${ni_reg_fuzz_sources})
-  target_compile_features(ni_fuzz_registry PUBLIC c_std_11)
-  target_compile_options(ni_fuzz_registry PRIVATE -fsanitize=fuzzer-no-link)
-  target_include_directories(ni_fuzz_registry
-    PUBLIC ${ni_reg_dir}/include ${ni_reg_dir}/src)
-  target_link_libraries(ni_fuzz_registry PUBLIC ni_fuzz_dht)
+  # An instrumented copy of the registry on top of fuzz.cmake's ni_fuzz_dht.
+  ni_add_fuzz_copy(ni_fuzz_registry nointrude_registry LIBS ni_fuzz_dht)
   foreach(name ${NI_REG_FUZZ_TARGETS})
-    add_executable(fuzz_${name} ${NI_FUZZ_DIR}/fuzz_${name}.c)
-    target_include_directories(fuzz_${name} PRIVATE ${NI_FUZZ_DIR})
-    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
-    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
-    target_link_libraries(fuzz_${name} PRIVATE ni_fuzz_registry)
+    ni_add_fuzzer(${name} LIBS ni_fuzz_registry)
   endforeach()
 endif()
 
