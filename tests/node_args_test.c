@@ -14,36 +14,12 @@
 
 #include "args.h"
 #include "errors.h"
+#include "node_args_testutil.h"
 #include "util.h"
 
 #define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-static char err[2048];
-
-/* parse runs node_args_parse on a NULL-terminated word list. */
-static int parse_v(node_cli *cli, const char *const *words) {
-  char *argv[64];
-  int argc = 0;
-  argv[argc++] = "nointrude";
-  while (words[argc - 1] && argc < 63) {
-    argv[argc] = (char *)words[argc - 1];
-    argc++;
-  }
-  argv[argc] = NULL;
-  err[0] = '\0';
-  return node_args_parse(cli, argc, argv, err, sizeof err);
-}
-#define PARSE(cli, ...) parse_v(cli, (const char *const[]){__VA_ARGS__, NULL})
-
-/* expect_usage checks a usage error whose message contains |needle|. */
-#define EXPECT_USAGE(needle, ...)                                              \
-  do {                                                                         \
-    node_cli c_;                                                               \
-    assert_int_equal(PARSE(&c_, __VA_ARGS__), NODE_ERR_USAGE);                 \
-    if (!strstr(err, needle))                                                  \
-      fail_msg("message \"%s\" lacks \"%s\"", err, needle);                    \
-    assert_null(strchr(err, '\n'));                                            \
-  } while (0)
+static char err[2048]; /* the parser's message, read by the assertions */
 
 static void test_node_command(void **state) {
   node_cli cli;

@@ -19,6 +19,7 @@
 #include "addr_file.h"
 #include "args.h"
 #include "errors.h"
+#include "node_args_testutil.h"
 #include "sender_key.h"
 
 static char dir[256], path[512], err[2048];
@@ -253,27 +254,6 @@ static void test_addr_read_file(void **state) {
 
 /* ---- Command lines ------------------------------------------------------- */
 
-static int parse_v(node_cli *cli, const char *const *words) {
-  char *argv[64];
-  int argc = 0;
-  argv[argc++] = "nointrude";
-  while (words[argc - 1] && argc < 63) {
-    argv[argc] = (char *)words[argc - 1];
-    argc++;
-  }
-  argv[argc] = NULL;
-  err[0] = '\0';
-  return node_args_parse(cli, argc, argv, err, sizeof err);
-}
-#define PARSE(cli, ...) parse_v(cli, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT_USAGE(needle, ...)                                              \
-  do {                                                                         \
-    node_cli c_;                                                               \
-    assert_int_equal(PARSE(&c_, __VA_ARGS__), NODE_ERR_USAGE);                 \
-    if (!strstr(err, needle))                                                  \
-      fail_msg("message \"%s\" lacks \"%s\"", err, needle);                    \
-    assert_null(strchr(err, '\n'));                                            \
-  } while (0)
 
 static void test_args(void **state) {
   node_cli cli;
