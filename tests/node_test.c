@@ -1,11 +1,10 @@
 /*
  * Tests for the DHT engine as a whole: many dht_node instances in one
- * process, joined by an in-memory network (datagrams delayed 5-25 ms in a
- * priority queue, ties broken by sequence number) under a virtual clock
- * and a seeded generator, so every run is the same. Nodes live at
- * 10.x.y.1 (a distinct /16 each); no sockets. A "raw client" builds
- * datagrams by hand (wire.h) to probe the inbound pipeline: tampered
- * records, replays, garbage, floods.
+ * process over the in-memory network of net_harness.h (datagrams delayed
+ * 5-25 ms, a virtual clock and a seeded generator, so every run is the
+ * same; nodes at 10.x.y.1, a distinct /16 each; no sockets). A "raw
+ * client" builds datagrams by hand (wire.h) to probe the inbound
+ * pipeline: tampered records, replays, garbage, floods.
  *
  * Every loop is bounded in steps and in virtual time.
  */
@@ -19,45 +18,24 @@
 
 #include <cmocka.h>
 
+#include "net_harness.h"
 #include "node.h"
 #include "util.h"
 #include "wire.h"
 
-#ifndef MAXN
 #define MAXN 256
-#endif
-#ifndef LATENCY_MIN_MS /* one-way delay, uniform in [min, min + spread] */
-#define LATENCY_MIN_MS 5
-#define LATENCY_SPREAD_MS 20
-#endif
-#define T0 (1700000000ull * DHT_SEC)
 #define DIFFICULTY 4
 #define K 8
-#define MAX_STEPS 20000000ull
 
 /* ---- the simulated network ------------------------------------------- */
 
-typedef struct pkt {
-  dht_time at;
-  uint64_t seq;
-  int to;
-  dht_addr from;
-  size_t len;
-  uint8_t *data;
-} pkt;
+/* The harness network; its user is the simnode array. */
+typedef nh_net net;
 
-typedef struct net net;
-
+/* What the env hooks of one node saw (nh_node.user). */
 typedef struct simnode {
-  net *w;
-  dht_node *node;
-  nc_identity ident;
-  dht_addr addr;
-  int alive;
-  dht_time deadline;
   unsigned puts, dels; /* persistence hook calls */
   int fail_puts;       /* make store_put fail */
-  unsigned warnings;   /* log lines at DHT_LOG_WARN or worse */
   uint8_t put_slot[DHT_KEY_LEN], del_slot[DHT_KEY_LEN]; /* the latest */
   uint8_t put_key[DHT_KEY_LEN];
   /* app messages received (env.app_message) */
@@ -69,44 +47,12 @@ typedef struct simnode {
   int app_forward; /* >= 0: the hook forwards the payload to that node */
 } simnode;
 
-/* Datagrams a node sends to the raw client's address are kept here. */
-#define RAW_MAX 64
-
-struct net {
-  dht_time now;
-  int n;
-  simnode nodes[MAXN];
-  pkt *heap;
-  size_t n_heap, cap_heap;
-  uint64_t seq, rng;
-  dht_config cfg;
-  uint64_t sent;
-  dht_addr raw_addr;
-  uint8_t raw_buf[RAW_MAX][DHT_MAX_DATAGRAM];
-  size_t raw_len[RAW_MAX];
-  int n_raw;
-};
-
-static uint64_t rnd(net *w) {
-  w->rng ^= w->rng >> 12;
-  w->rng ^= w->rng << 25;
-  w->rng ^= w->rng >> 27;
-  return w->rng * 2685821657736338717ull;
-}
-
-static void rnd_fill(net *w, uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(rnd(w) >> 56);
-}
-
-static void env_random(void *user, uint8_t *buf, size_t len) {
-  simnode *s = user;
-  rnd_fill(s->w, buf, len);
-}
+static simnode *sim(const net *w, int i) { return w->nodes[i].user; }
 
 static int env_put(void *user, const uint8_t key[DHT_KEY_LEN],
                    const uint8_t slot[DHT_KEY_LEN], const uint8_t *rec,
                    size_t len) {
-  simnode *s = user;
+  simnode *s = ((nh_node *)user)->user;
   (void)rec, (void)len;
   if (s->fail_puts) return -1;
   s->puts++;
@@ -118,15 +64,9 @@ static int env_put(void *user, const uint8_t key[DHT_KEY_LEN],
 static int env_app(void *user, dht_time now, const dht_contact *from,
                    const uint8_t *msg, size_t len);
 
-static void env_log(void *user, int level, const char *line) {
-  simnode *s = user;
-  assert_non_null(line);
-  if (level <= DHT_LOG_WARN) s->warnings++;
-}
-
 static int env_del(void *user, const uint8_t key[DHT_KEY_LEN],
                    const uint8_t slot[DHT_KEY_LEN]) {
-  simnode *s = user;
+  simnode *s = ((nh_node *)user)->user;
   (void)key;
   s->dels++;
   memcpy(s->del_slot, slot, DHT_KEY_LEN);
@@ -136,182 +76,32 @@ static int env_del(void *user, const uint8_t key[DHT_KEY_LEN],
 /* The node that gets no app_message hook in the next net_new, or -1. */
 static int no_app_node = -1;
 
-static int pkt_less(const pkt *a, const pkt *b) {
-  return a->at != b->at ? a->at < b->at : a->seq < b->seq;
-}
-
-static void heap_push(net *w, pkt p) {
-  if (w->n_heap == w->cap_heap) {
-    w->cap_heap = w->cap_heap ? w->cap_heap * 2 : 1024;
-    w->heap = realloc(w->heap, w->cap_heap * sizeof *w->heap);
-    assert_non_null(w->heap);
-  }
-  size_t i = w->n_heap++;
-  w->heap[i] = p;
-  while (i > 0 && pkt_less(&w->heap[i], &w->heap[(i - 1) / 2])) {
-    pkt t = w->heap[i];
-    w->heap[i] = w->heap[(i - 1) / 2];
-    w->heap[(i - 1) / 2] = t;
-    i = (i - 1) / 2;
-  }
-}
-
-static pkt heap_pop(net *w) {
-  pkt top = w->heap[0];
-  w->heap[0] = w->heap[--w->n_heap];
-  for (size_t i = 0;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < w->n_heap && pkt_less(&w->heap[l], &w->heap[m])) m = l;
-    if (r < w->n_heap && pkt_less(&w->heap[r], &w->heap[m])) m = r;
-    if (m == i) break;
-    pkt t = w->heap[i];
-    w->heap[i] = w->heap[m];
-    w->heap[m] = t;
-    i = m;
-  }
-  return top;
-}
-
-static dht_addr node_addr(int i) {
-  dht_addr a;
-  memset(&a, 0, sizeof a);
-  a.family = 4;
-  a.ip[0] = (uint8_t)(10 + i / 256);
-  a.ip[1] = (uint8_t)(i % 256);
-  a.ip[2] = 0;
-  a.ip[3] = 1;
-  a.port = 4000;
-  return a;
-}
-
-static int node_of(const net *w, const dht_addr *a) {
-  if (a->family != 4 || a->ip[0] < 10 || a->ip[2] != 0 || a->ip[3] != 1 ||
-      a->port != 4000)
-    return -1;
-  int i = (a->ip[0] - 10) * 256 + a->ip[1];
-  return i < w->n ? i : -1;
-}
-
-/* Moves node |i|'s outgoing datagrams into the network and refreshes its
- * cached deadline. Call after every call into the node. */
-static void touch(net *w, int i) {
-  simnode *s = &w->nodes[i];
-  dht_addr to;
-  uint8_t buf[DHT_MAX_DATAGRAM];
-  size_t len;
-  for (int guard = 0; guard < 10000; guard++) {
-    if (!dht_node_next_datagram(s->node, &to, buf, sizeof buf, &len)) break;
-    w->sent++;
-    if (dht_addr_same(&to, &w->raw_addr)) {
-      if (w->n_raw < RAW_MAX) {
-        memcpy(w->raw_buf[w->n_raw], buf, len);
-        w->raw_len[w->n_raw++] = len;
-      }
-      continue;
-    }
-    int j = node_of(w, &to);
-    if (j < 0) continue;
-    dht_time delay =
-        (LATENCY_MIN_MS + rnd(w) % (LATENCY_SPREAD_MS + 1)) * DHT_MS;
-    pkt p = {w->now + delay, w->seq++, j, s->addr, len,
-             malloc(len)};
-    assert_non_null(p.data);
-    memcpy(p.data, buf, len);
-    heap_push(w, p);
-  }
-  s->deadline = s->alive ? dht_node_next_deadline(s->node) : DHT_TIME_NONE;
-  if (s->deadline < w->now) s->deadline = w->now;
-}
-
 static net *net_new(const dht_config *cfg, int n, uint64_t seed) {
-  net *w = calloc(1, sizeof *w);
-  assert_non_null(w);
-  w->rng = seed;
-  w->now = T0;
+  net *w = nh_new(n, seed);
+  simnode *sims = calloc((size_t)n, sizeof *sims);
+  assert_non_null(sims);
+  w->user = sims;
   w->cfg = *cfg;
-  w->n = n;
-  memset(&w->raw_addr, 0, sizeof w->raw_addr);
-  w->raw_addr.family = 4;
-  w->raw_addr.ip[0] = 192;
-  w->raw_addr.ip[2] = 2;
-  w->raw_addr.ip[3] = 7;
-  w->raw_addr.port = 5000;
   for (int i = 0; i < n; i++) {
-    simnode *s = &w->nodes[i];
-    uint8_t seedb[NC_SEED_LEN];
-    rnd_fill(w, seedb, sizeof seedb);
-    assert_int_equal(nc_identity_from_seed(&s->ident, seedb, DIFFICULTY, 0, 0),
-                     0);
+    nh_node *s = &w->nodes[i];
+    nh_identity(w, &s->ident, DIFFICULTY);
     dht_env env = {.user = s,
-                   .random = env_random,
-                   .log = env_log,
+                   .random = nh_random,
+                   .log = nh_log,
                    .store_put = env_put,
                    .store_del = env_del,
                    .app_message = i == no_app_node ? NULL : env_app};
-    s->app_forward = -1;
-    s->w = w;
-    s->addr = node_addr(i);
-    s->alive = 1;
-    assert_int_equal(dht_node_new(&s->node, cfg, &env, &s->ident, w->now), 0);
-    touch(w, i);
+    sims[i].app_forward = -1;
+    s->user = &sims[i];
+    nh_start(w, i, cfg, &env);
+    nh_touch(w, i);
   }
   return w;
 }
 
 static void net_free(net *w) {
-  for (int i = 0; i < w->n; i++) dht_node_free(w->nodes[i].node);
-  for (size_t i = 0; i < w->n_heap; i++) free(w->heap[i].data);
-  free(w->heap);
-  free(w);
-}
-
-/* One event: the earliest datagram or node deadline, if not after
- * |until|. Returns 0 when nothing is due by then (time moves to |until|). */
-static int net_step(net *w, dht_time until) {
-  dht_time next = w->n_heap ? w->heap[0].at : DHT_TIME_NONE;
-  int who = -1;
-  for (int i = 0; i < w->n; i++)
-    if (w->nodes[i].alive && w->nodes[i].deadline < next) {
-      next = w->nodes[i].deadline;
-      who = i;
-    }
-  if (next > until) {
-    w->now = until;
-    return 0;
-  }
-  assert_true(next >= w->now); /* time never runs backward */
-  w->now = next;
-  if (who < 0) {
-    pkt p = heap_pop(w);
-    simnode *s = &w->nodes[p.to];
-    if (s->alive) {
-      dht_node_handle_datagram(s->node, w->now, &p.from, p.data, p.len);
-      touch(w, p.to);
-    }
-    free(p.data);
-    return 1;
-  }
-  dht_node_handle_expiry(w->nodes[who].node, w->now);
-  touch(w, who);
-  return 1;
-}
-
-static void net_run(net *w, dht_time duration) {
-  dht_time until = w->now + duration;
-  uint64_t steps = 0;
-  while (net_step(w, until)) assert_true(++steps < MAX_STEPS);
-}
-
-/* Runs until *flag is set or |max| of virtual time passed. */
-static void net_wait(net *w, const int *flag, dht_time max) {
-  dht_time until = w->now + max;
-  uint64_t steps = 0;
-  while (!*flag && net_step(w, until)) assert_true(++steps < MAX_STEPS);
-}
-
-static void kill_node(net *w, int i) {
-  w->nodes[i].alive = 0;
-  w->nodes[i].deadline = DHT_TIME_NONE;
+  free(w->user);
+  nh_free(w);
 }
 
 static void test_config(dht_config *cfg, unsigned paths) {
@@ -325,28 +115,14 @@ static void test_config(dht_config *cfg, unsigned paths) {
  * then the network settles. */
 static net *net_joined_cfg(const dht_config *cfg, int n, uint64_t seed) {
   net *w = net_new(cfg, n, seed);
-  for (int i = 1; i < n; i++) {
-    net_run(w, 200 * DHT_MS);
-    assert_int_equal(
-        dht_node_bootstrap(w->nodes[i].node, w->now, &w->nodes[0].addr), 0);
-    touch(w, i);
-  }
-  net_run(w, 30 * DHT_SEC);
+  nh_join_all(w);
   return w;
 }
 
 static net *net_joined(int n, unsigned paths, uint64_t seed) {
   dht_config cfg;
   test_config(&cfg, paths);
-  net *w = net_new(&cfg, n, seed);
-  for (int i = 1; i < n; i++) {
-    net_run(w, 200 * DHT_MS);
-    assert_int_equal(
-        dht_node_bootstrap(w->nodes[i].node, w->now, &w->nodes[0].addr), 0);
-    touch(w, i);
-  }
-  net_run(w, 30 * DHT_SEC);
-  return w;
+  return net_joined_cfg(&cfg, n, seed);
 }
 
 /* ---- operation results ------------------------------------------------ */
@@ -451,15 +227,15 @@ static size_t build_note(const nc_identity *ident, const char *name,
 static size_t holders(const net *w, const uint8_t key[DHT_KEY_LEN], int *out) {
   size_t n = 0;
   for (int i = 0; i < w->n; i++)
-    if (w->nodes[i].alive && dht_node_local_get(w->nodes[i].node, key, NULL,
-                                                NULL) > 0)
+    if (w->nodes[i].alive &&
+        dht_node_local_get(w->nodes[i].dht, key, NULL, NULL) > 0)
       out[n++] = i;
   return n;
 }
 
 static dht_stats stats_of(const net *w, int i) {
   dht_stats st;
-  dht_node_stats(w->nodes[i].node, &st);
+  dht_node_stats(w->nodes[i].dht, &st);
   return st;
 }
 
@@ -473,14 +249,14 @@ static int lookups_exact(net *w, int count, double *hops, double *queried,
   *closest_found = 0;
   for (int t = 0; t < count; t++) {
     uint8_t target[DHT_ID_LEN], want[K][DHT_ID_LEN];
-    int from = (int)(rnd(w) % (uint64_t)w->n);
+    int from = (int)(nh_rand(w) % (uint64_t)w->n);
     lres r;
     memset(&r, 0, sizeof r);
-    rnd_fill(w, target, sizeof target);
+    nh_rand_fill(w, target, sizeof target);
     assert_int_equal(
-        dht_node_lookup(w->nodes[from].node, w->now, target, on_lookup, &r), 0);
-    touch(w, from);
-    net_wait(w, &r.done, 60 * DHT_SEC);
+        dht_node_lookup(w->nodes[from].dht, w->now, target, on_lookup, &r), 0);
+    nh_touch(w, from);
+    nh_wait(w, &r.done, 60 * DHT_SEC);
     assert_true(r.done);
     assert_int_equal(r.status, 0);
     size_t m = brute_closest(w, target, from, want);
@@ -498,6 +274,38 @@ static int lookups_exact(net *w, int count, double *hops, double *queried,
   *hops /= count;
   *queried /= count;
   return exact;
+}
+
+static void put_and_wait(net *w, int who, const uint8_t *bytes, size_t len,
+                         pres *p) {
+  memset(p, 0, sizeof *p);
+  assert_int_equal(
+      dht_node_put(w->nodes[who].dht, w->now, bytes, len, on_put, p), 0);
+  nh_touch(w, who);
+  nh_wait(w, &p->done, 60 * DHT_SEC);
+  assert_true(p->done);
+}
+
+static void get_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
+                         gres *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(dht_node_get(w->nodes[who].dht, w->now, key, on_get, g), 0);
+  nh_touch(w, who);
+  nh_wait(w, &g->done, 120 * DHT_SEC);
+  assert_true(g->done);
+}
+
+/* Node |who| puts a note of its own (|name| = |value|, seq 1, |ttl|
+ * seconds), encoded into |bytes| (|rec| describes it), and the put
+ * succeeds. Returns the encoded length. */
+static size_t put_own_note(net *w, int who, const char *name, const char *value,
+                           uint64_t ttl, dht_record *rec, uint8_t *bytes,
+                           pres *p) {
+  size_t len = build_note(&w->nodes[who].ident, name, value, w->now / DHT_SEC,
+                          ttl, 1, rec, bytes);
+  put_and_wait(w, who, bytes, len, p);
+  assert_int_equal(p->status, 0);
+  return len;
 }
 
 /* ---- joining and lookups ---------------------------------------------- */
@@ -525,7 +333,7 @@ static void test_bootstrap_50(void **state) {
     uint8_t want[K][DHT_ID_LEN];
     dht_contact c[MAXN];
     size_t m = brute_closest(w, w->nodes[i].ident.id, i, want);
-    size_t n = dht_node_contacts(w->nodes[i].node, c, MAXN);
+    size_t n = dht_node_contacts(w->nodes[i].dht, c, MAXN);
     size_t found = 0;
     for (size_t j = 0; j < m; j++)
       for (size_t x = 0; x < n; x++)
@@ -547,14 +355,14 @@ static void test_bootstrap_retry(void **state) {
   test_config(&cfg, 1);
   net *w = net_new(&cfg, 3, 19);
   assert_int_equal(
-      dht_node_bootstrap(w->nodes[1].node, w->now, &w->nodes[0].addr), 0);
-  touch(w, 1);
-  kill_node(w, 0);
-  net_run(w, 500 * DHT_MS);
+      dht_node_bootstrap(w->nodes[1].dht, w->now, &w->nodes[0].addr), 0);
+  nh_touch(w, 1);
+  nh_kill(w, 0);
+  nh_run(w, 500 * DHT_MS);
   assert_int_equal(stats_of(w, 1).contacts, 0);
   w->nodes[0].alive = 1;
-  touch(w, 0);
-  net_run(w, 5 * DHT_SEC);
+  nh_touch(w, 0);
+  nh_run(w, 5 * DHT_SEC);
   assert_int_equal(stats_of(w, 1).contacts, 1);
   assert_int_equal(stats_of(w, 0).contacts, 1);
   /* Loss of the PING (or PONG) that follows the PROBE_REPLY: the node
@@ -562,27 +370,27 @@ static void test_bootstrap_retry(void **state) {
   {
     net *x = net_new(&cfg, 2, 20);
     assert_int_equal(
-        dht_node_bootstrap(x->nodes[1].node, x->now, &x->nodes[0].addr), 0);
-    touch(x, 1);
+        dht_node_bootstrap(x->nodes[1].dht, x->now, &x->nodes[0].addr), 0);
+    nh_touch(x, 1);
     /* Deliver until node 0 has sent its PONG, then drop it. */
     for (int guard = 0; guard < 100 && stats_of(x, 0).requests_in < 2;
          guard++)
-      net_step(x, x->now + DHT_SEC);
+      nh_step(x, x->now + DHT_SEC);
     assert_int_equal(stats_of(x, 0).requests_in, 2); /* PROBE, PING */
     assert_int_equal(x->n_heap, 1);
-    free(heap_pop(x).data);
-    net_run(x, 10 * DHT_SEC);
+    nh_drop_next(x);
+    nh_run(x, 10 * DHT_SEC);
     assert_int_equal(stats_of(x, 1).contacts, 1);
     net_free(x);
   }
   /* A bootstrap that never gets an answer gives up after three PROBEs. */
-  dht_addr nowhere = node_addr(200);
+  dht_addr nowhere = nh_addr(200);
   uint64_t sent = w->sent;
-  assert_int_equal(dht_node_bootstrap(w->nodes[2].node, w->now, &nowhere), 0);
-  touch(w, 2);
-  net_run(w, 60 * DHT_SEC);
+  assert_int_equal(dht_node_bootstrap(w->nodes[2].dht, w->now, &nowhere), 0);
+  nh_touch(w, 2);
+  nh_run(w, 60 * DHT_SEC);
   assert_int_equal(w->sent - sent, DHT_BOOT_TRIES);
-  assert_int_equal(w->nodes[2].node->boot[0].sent, DHT_TIME_NONE);
+  assert_int_equal(w->nodes[2].dht->boot[0].sent, DHT_TIME_NONE);
   assert_int_equal(w->nodes[2].warnings, 1); /* "no answer" */
   net_free(w);
 }
@@ -616,7 +424,7 @@ static void test_lookup_larger(void **state) {
                   (double)(w->sent - before) / 30);
     assert_int_equal(exact, 30);
     size_t mem = 0;
-    for (int i = 0; i < w->n; i++) mem += dht_node_mem(w->nodes[i].node);
+    for (int i = 0; i < w->n; i++) mem += dht_node_mem(w->nodes[i].dht);
     print_message("memory n=%d: %.1f KiB per node\n", sizes[s],
                   (double)mem / w->n / 1024);
     net_free(w);
@@ -638,47 +446,17 @@ static void test_disjoint_paths(void **state) {
   assert_true(exact >= 24);
   uint8_t bytes[DHT_MAX_RECORD];
   dht_record rec;
-  size_t len = build_note(&w->nodes[3].ident, "d4", "paths", w->now / DHT_SEC,
-                          3600, 1, &rec, bytes);
   pres p;
-  memset(&p, 0, sizeof p);
-  assert_int_equal(dht_node_put(w->nodes[3].node, w->now, bytes, len, on_put, &p),
-                   0);
-  touch(w, 3);
-  net_wait(w, &p.done, 60 * DHT_SEC);
-  assert_int_equal(p.status, 0);
+  size_t len = put_own_note(w, 3, "d4", "paths", 3600, &rec, bytes, &p);
   assert_true(p.stored >= K / 2);
   gres g;
-  memset(&g, 0, sizeof g);
-  assert_int_equal(dht_node_get(w->nodes[40].node, w->now, rec.key, on_get, &g),
-                   0);
-  touch(w, 40);
-  net_wait(w, &g.done, 60 * DHT_SEC);
+  get_and_wait(w, 40, rec.key, &g);
   assert_int_equal(g.status, 0);
   assert_memory_equal(g.bytes, bytes, len);
   net_free(w);
 }
 
 /* ---- records ------------------------------------------------------------ */
-
-static void put_and_wait(net *w, int who, const uint8_t *bytes, size_t len,
-                         pres *p) {
-  memset(p, 0, sizeof *p);
-  assert_int_equal(dht_node_put(w->nodes[who].node, w->now, bytes, len, on_put, p),
-                   0);
-  touch(w, who);
-  net_wait(w, &p->done, 60 * DHT_SEC);
-  assert_true(p->done);
-}
-
-static void get_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
-                         gres *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(dht_node_get(w->nodes[who].node, w->now, key, on_get, g), 0);
-  touch(w, who);
-  net_wait(w, &g->done, 120 * DHT_SEC);
-  assert_true(g->done);
-}
 
 static void test_put_get_and_storer_loss(void **state) {
   uint8_t bytes[DHT_MAX_RECORD];
@@ -688,13 +466,10 @@ static void test_put_get_and_storer_loss(void **state) {
   int hold[MAXN];
   (void)state;
   net *w = net_joined(50, 1, 6);
-  size_t len = build_note(&w->nodes[7].ident, "hello", "world",
-                          w->now / DHT_SEC, 3600, 1, &rec, bytes);
-  put_and_wait(w, 7, bytes, len, &p);
-  assert_int_equal(p.status, 0);
+  size_t len = put_own_note(w, 7, "hello", "world", 3600, &rec, bytes, &p);
   assert_int_equal(p.stored, K);
   assert_int_equal(stats_of(w, 7).own_records, 1);
-  assert_true(w->nodes[7].puts >= 1); /* persisted before acknowledging */
+  assert_true(sim(w, 7)->puts >= 1); /* persisted before acknowledging */
   /* The storers are exactly the K closest nodes to the key (plus the
    * author, who keeps its own copy). */
   size_t nh = holders(w, rec.key, hold);
@@ -726,9 +501,9 @@ static void test_put_get_and_storer_loss(void **state) {
     if (keep < 0)
       keep = hold[h];
     else
-      kill_node(w, hold[h]);
+      nh_kill(w, hold[h]);
   }
-  kill_node(w, 7);
+  nh_kill(w, 7);
   assert_true(keep >= 0);
   assert_int_equal(holders(w, rec.key, hold), 1);
   get_and_wait(w, reader, rec.key, &g);
@@ -756,7 +531,7 @@ static void test_update_seq(void **state) {
   assert_int_equal(p.status, 0);
   assert_int_equal(p.stored, K);
   /* The old version cannot come back. */
-  assert_int_equal(dht_node_put(w->nodes[2].node, w->now, v1, l1, NULL, NULL),
+  assert_int_equal(dht_node_put(w->nodes[2].dht, w->now, v1, l1, NULL, NULL),
                    DHT_ERR_STALE);
   get_and_wait(w, 20, r2.key, &g);
   assert_int_equal(g.status, 0);
@@ -776,28 +551,19 @@ static void test_replication(void **state) {
   (void)state;
   test_config(&cfg, 1);
   cfg.replicate_interval = 10 * 60 * DHT_SEC;
-  net *w = net_new(&cfg, 30, 22);
-  for (int i = 1; i < w->n; i++) {
-    net_run(w, 200 * DHT_MS);
-    dht_node_bootstrap(w->nodes[i].node, w->now, &w->nodes[0].addr);
-    touch(w, i);
-  }
-  net_run(w, 30 * DHT_SEC);
-  size_t len = build_note(&w->nodes[9].ident, "rep", "licated",
-                          w->now / DHT_SEC, 3 * 3600, 1, &rec, bytes);
-  put_and_wait(w, 9, bytes, len, &p);
-  assert_int_equal(p.status, 0);
-  kill_node(w, 9);
+  net *w = net_joined_cfg(&cfg, 30, 22);
+  put_own_note(w, 9, "rep", "licated", 3 * 3600, &rec, bytes, &p);
+  nh_kill(w, 9);
   size_t nh = holders(w, rec.key, hold);
   assert_int_equal(nh, K);
   for (size_t h = 0; h < nh; h += 2) {
-    dht_store *st = &w->nodes[hold[h]].node->store;
+    dht_store *st = &w->nodes[hold[h]].dht->store;
     size_t first;
     assert_int_equal(dht_store_range(st, rec.key, &first), 1);
     dht_store_remove_at(st, first);
   }
   assert_int_equal(holders(w, rec.key, hold), K / 2);
-  net_run(w, 2 * cfg.replicate_interval + 60 * DHT_SEC);
+  nh_run(w, 2 * cfg.replicate_interval + 60 * DHT_SEC);
   /* Each storer pushes to the K closest it knows, so a few nodes just
    * outside the true K closest may get a copy too. */
   nh = holders(w, rec.key, hold);
@@ -822,21 +588,18 @@ static void test_record_expires(void **state) {
   int hold[MAXN];
   (void)state;
   net *w = net_joined(30, 1, 8);
-  size_t len = build_note(&w->nodes[4].ident, "short", "lived",
-                          w->now / DHT_SEC, 120, 1, &rec, bytes);
-  put_and_wait(w, 4, bytes, len, &p);
-  assert_int_equal(p.status, 0);
+  size_t len = put_own_note(w, 4, "short", "lived", 120, &rec, bytes, &p);
   size_t nh = holders(w, rec.key, hold);
   assert_true(nh >= K);
   get_and_wait(w, 25, rec.key, &g);
   assert_int_equal(g.status, 0);
-  net_run(w, 121 * DHT_SEC);
+  nh_run(w, 121 * DHT_SEC);
   assert_int_equal(holders(w, rec.key, hold), 0);
   uint64_t expired = 0;
   unsigned dels = 0;
   for (int i = 0; i < w->n; i++) {
     expired += stats_of(w, i).records_expired;
-    dels += w->nodes[i].dels;
+    dels += sim(w, i)->dels;
     assert_int_equal(stats_of(w, i).records, 0);
   }
   assert_int_equal(expired, nh);
@@ -845,9 +608,9 @@ static void test_record_expires(void **state) {
   get_and_wait(w, 25, rec.key, &g);
   assert_int_equal(g.status, DHT_ERR_NOT_FOUND);
   /* An expired record cannot be restored either. */
-  assert_int_equal(dht_node_restore_record(w->nodes[4].node, w->now, bytes,
-                                           len, 1),
-                   DHT_ERR_EXPIRED);
+  assert_int_equal(
+      dht_node_restore_record(w->nodes[4].dht, w->now, bytes, len, 1),
+      DHT_ERR_EXPIRED);
   net_free(w);
 }
 
@@ -861,21 +624,20 @@ static void test_republish_and_restore(void **state) {
   size_t len = build_note(&w->nodes[5].ident, "kept", "alive",
                           w->now / DHT_SEC, 3 * 3600, 1, &rec, bytes);
   /* Restore as own (no network yet): verified, not persisted again. */
-  assert_int_equal(dht_node_restore_record(w->nodes[5].node, w->now, bytes,
-                                           len, 1),
-                   0);
-  assert_int_equal(w->nodes[5].puts, 0);
+  assert_int_equal(
+      dht_node_restore_record(w->nodes[5].dht, w->now, bytes, len, 1), 0);
+  assert_int_equal(sim(w, 5)->puts, 0);
   assert_int_equal(stats_of(w, 5).own_records, 1);
-  touch(w, 5);
+  nh_touch(w, 5);
   assert_int_equal(holders(w, rec.key, hold), 1);
   /* After republish_interval (30 min) the K closest hold it. */
-  net_run(w, 31 * 60 * DHT_SEC);
+  nh_run(w, 31 * 60 * DHT_SEC);
   assert_true(holders(w, rec.key, hold) >= K);
   /* A tampered copy is refused on restore. */
   bytes[len - 1] ^= 1;
-  assert_int_equal(dht_node_restore_record(w->nodes[6].node, w->now, bytes,
-                                           len, 0),
-                   DHT_ERR_BAD_SIGNATURE);
+  assert_int_equal(
+      dht_node_restore_record(w->nodes[6].dht, w->now, bytes, len, 0),
+      DHT_ERR_BAD_SIGNATURE);
   net_free(w);
 }
 
@@ -888,7 +650,7 @@ typedef struct raw {
 
 static void raw_init(net *w, raw *r, int victim) {
   uint8_t seed[NC_SEED_LEN];
-  rnd_fill(w, seed, sizeof seed);
+  nh_rand_fill(w, seed, sizeof seed);
   assert_int_equal(nc_identity_from_seed(&r->id, seed, DIFFICULTY, 0, 0), 0);
   assert_int_equal(nc_peer_key(r->key, r->id.sk, r->id.pk,
                                w->nodes[victim].ident.pk),
@@ -902,7 +664,7 @@ static size_t raw_seal(net *w, raw *r, dht_msg *m, uint64_t ts_ms,
   size_t blen, len;
   m->ts_ms = ts_ms;
   assert_int_equal(dht_msg_encode(m, body, sizeof body, &blen), 0);
-  rnd_fill(w, nonce, sizeof nonce);
+  nh_rand_fill(w, nonce, sizeof nonce);
   assert_int_equal(dht_frame_seal(out, DHT_MAX_DATAGRAM, &len, r->id.pk,
                                   r->id.nonce, nonce, r->key, body, blen),
                    0);
@@ -912,8 +674,8 @@ static size_t raw_seal(net *w, raw *r, dht_msg *m, uint64_t ts_ms,
 static void deliver(net *w, int victim, const dht_addr *from,
                     const uint8_t *buf, size_t len) {
   w->n_raw = 0;
-  dht_node_handle_datagram(w->nodes[victim].node, w->now, from, buf, len);
-  touch(w, victim);
+  dht_node_handle_datagram(w->nodes[victim].dht, w->now, from, buf, len);
+  nh_touch(w, victim);
 }
 
 /* Opens the first captured datagram into |m|; returns 0 if none. */
@@ -928,13 +690,31 @@ static int raw_reply(net *w, raw *r, dht_msg *m, uint8_t *body) {
   return 1;
 }
 
-/* Sends |m| now and returns whether a reply came (decoded into |reply|). */
-static int raw_call(net *w, raw *r, int victim, dht_msg *m, dht_msg *reply,
-                    uint8_t *body) {
+/* Seals |m| stamped now and delivers it to |victim| from the raw client. */
+static void raw_send(net *w, raw *r, int victim, dht_msg *m) {
   uint8_t dg[DHT_MAX_DATAGRAM];
   size_t len = raw_seal(w, r, m, w->now / DHT_MS, dg);
   deliver(w, victim, &w->raw_addr, dg, len);
+}
+
+/* Sends |m| now and returns whether a reply came (decoded into |reply|). */
+static int raw_call(net *w, raw *r, int victim, dht_msg *m, dht_msg *reply,
+                    uint8_t *body) {
+  raw_send(w, r, victim, m);
   return raw_reply(w, r, reply, body);
+}
+
+/* Sends |count| PINGs to |victim| now; returns how many were answered. */
+static int raw_pings(net *w, raw *r, int victim, int count) {
+  dht_msg m;
+  int answered = 0;
+  for (int i = 0; i < count; i++) {
+    dht_msg_start(&m, DHT_MSG_PING);
+    m.txid = (uint32_t)i;
+    raw_send(w, r, victim, &m);
+    answered += w->n_raw;
+  }
+  return answered;
 }
 
 static void get_token(net *w, raw *r, int victim, uint8_t tok[DHT_TOKEN_LEN]) {
@@ -942,7 +722,7 @@ static void get_token(net *w, raw *r, int victim, uint8_t tok[DHT_TOKEN_LEN]) {
   uint8_t body[DHT_BODY_MAX];
   dht_msg_start(&m, DHT_MSG_FIND_NODE);
   m.txid = 77;
-  rnd_fill(w, m.target, DHT_ID_LEN);
+  nh_rand_fill(w, m.target, DHT_ID_LEN);
   assert_int_equal(raw_call(w, r, victim, &m, &rep, body), 1);
   assert_int_equal(rep.type, DHT_MSG_NODES);
   assert_int_equal(rep.txid, 77);
@@ -984,7 +764,7 @@ static void test_store_refused(void **state) {
   assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered),
                    DHT_ERR_BAD_SIGNATURE);
   assert_true(answered);
-  assert_int_equal(dht_node_local_get(w->nodes[v].node, rec.key, NULL, NULL), 0);
+  assert_int_equal(dht_node_local_get(w->nodes[v].dht, rec.key, NULL, NULL), 0);
   /* Wrongly keyed: correctly signed, but not under H(author, name). */
   build_note(&r.id, "evil", "payload", now_s, 600, 1, &rec, bytes);
   rec.key[0] ^= 1;
@@ -992,7 +772,7 @@ static void test_store_refused(void **state) {
   assert_int_equal(dht_record_encode(&rec, bytes, sizeof bytes, &len), 0);
   assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered),
                    DHT_ERR_KEY_RULE);
-  assert_int_equal(dht_node_local_get(w->nodes[v].node, rec.key, NULL, NULL), 0);
+  assert_int_equal(dht_node_local_get(w->nodes[v].dht, rec.key, NULL, NULL), 0);
   /* Not even msgpack. */
   memset(bytes, 0xc1, 40);
   assert_int_equal(raw_store(w, &r, v, tok, bytes, 40, &answered),
@@ -1013,7 +793,7 @@ static void test_store_refused(void **state) {
   assert_int_equal(stats_of(w, v).dropped[DHT_DROP_BAD_TOKEN], 1);
   /* The same record with the right token is accepted ... */
   assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered), 0);
-  assert_int_equal(dht_node_local_get(w->nodes[v].node, rec.key, NULL, NULL), 1);
+  assert_int_equal(dht_node_local_get(w->nodes[v].dht, rec.key, NULL, NULL), 1);
   assert_int_equal(stats_of(w, v).records_accepted,
                    before.records_accepted + 1);
   /* ... and an older seq afterwards is stale. */
@@ -1046,12 +826,12 @@ static void test_persistence_failure(void **state) {
   (void)state;
   net *w = net_joined(10, 1, 21);
   const int v = 6;
-  w->nodes[v].fail_puts = 1;
+  sim(w, v)->fail_puts = 1;
   size_t len = build_note(&w->nodes[v].ident, "p", "q", w->now / DHT_SEC,
                           600, 1, &rec, bytes);
-  assert_int_equal(dht_node_put(w->nodes[v].node, w->now, bytes, len, NULL,
-                                NULL),
-                   DHT_ERR_STORE);
+  assert_int_equal(
+      dht_node_put(w->nodes[v].dht, w->now, bytes, len, NULL, NULL),
+      DHT_ERR_STORE);
   assert_int_equal(stats_of(w, v).records, 0);
   assert_int_equal(stats_of(w, v).operations, 0);
   raw_init(w, &r, v);
@@ -1062,10 +842,10 @@ static void test_persistence_failure(void **state) {
   assert_int_equal(stats_of(w, v).records, 0);
   assert_true(w->nodes[v].warnings >= 2);
   /* Once the hook works again the same record is taken. */
-  w->nodes[v].fail_puts = 0;
+  sim(w, v)->fail_puts = 0;
   assert_int_equal(raw_store(w, &r, v, tok, bytes, len, &answered), 0);
   assert_int_equal(stats_of(w, v).records, 1);
-  assert_int_equal(w->nodes[v].puts, 1);
+  assert_int_equal(sim(w, v)->puts, 1);
   net_free(w);
 }
 
@@ -1078,14 +858,11 @@ static void test_get_refuses_bad_values(void **state) {
   int hold[MAXN];
   (void)state;
   net *w = net_joined(30, 1, 11);
-  size_t len = build_note(&w->nodes[1].ident, "x", "y", w->now / DHT_SEC,
-                          3600, 1, &rec, bytes);
-  put_and_wait(w, 1, bytes, len, &p);
-  assert_int_equal(p.status, 0);
+  put_own_note(w, 1, "x", "y", 3600, &rec, bytes, &p);
   /* Corrupt the copy on every storer, behind the engine's back. */
   size_t nh = holders(w, rec.key, hold);
   for (size_t h = 0; h < nh; h++) {
-    dht_store *st = &w->nodes[hold[h]].node->store;
+    dht_store *st = &w->nodes[hold[h]].dht->store;
     size_t first;
     assert_int_equal(dht_store_range(st, rec.key, &first), 1);
     st->recs[first]->bytes[st->recs[first]->len - 1] ^= 1;
@@ -1118,7 +895,7 @@ static void test_replay_and_stale(void **state) {
   assert_int_equal(rep.type, DHT_MSG_PONG);
   assert_int_equal(rep.txid, 1);
   /* The very same datagram again, 10 s later. */
-  net_run(w, 10 * DHT_SEC);
+  nh_run(w, 10 * DHT_SEC);
   deliver(w, v, &w->raw_addr, dg, len);
   assert_int_equal(w->n_raw, 0);
   assert_int_equal(stats_of(w, v).dropped[DHT_DROP_REPLAY], 1);
@@ -1138,9 +915,9 @@ static void test_replay_and_stale(void **state) {
    * datagram stamped now is still in the window. */
   len = raw_seal(w, &r, &m, now_ms, dg);
   w->n_raw = 0;
-  dht_node_handle_datagram(w->nodes[v].node, w->now - 3600 * DHT_SEC,
+  dht_node_handle_datagram(w->nodes[v].dht, w->now - 3600 * DHT_SEC,
                            &w->raw_addr, dg, len);
-  touch(w, v);
+  nh_touch(w, v);
   assert_int_equal(w->n_raw, 1);
   assert_int_equal(stats_of(w, v).dropped[DHT_DROP_STALE_TIME], 2);
   net_free(w);
@@ -1192,9 +969,9 @@ static void test_garbage(void **state) {
   {
     uint8_t junk[64], nonce[NC_AEAD_NONCE_LEN];
     size_t len;
-    rnd_fill(w, junk, sizeof junk);
+    nh_rand_fill(w, junk, sizeof junk);
     junk[0] = 0xc1; /* never valid msgpack */
-    rnd_fill(w, nonce, sizeof nonce);
+    nh_rand_fill(w, nonce, sizeof nonce);
     assert_int_equal(dht_frame_seal(dg, sizeof dg, &len, r.id.pk, r.id.nonce,
                                     nonce, r.key, junk, sizeof junk),
                      0);
@@ -1223,8 +1000,7 @@ static void test_garbage(void **state) {
     dht_msg pong;
     dht_msg_start(&pong, DHT_MSG_PONG);
     pong.txid = 12345;
-    size_t len = raw_seal(w, &r, &pong, w->now / DHT_MS, dg);
-    deliver(w, v, &w->raw_addr, dg, len);
+    raw_send(w, &r, v, &pong);
   }
   /* A probe reply nobody asked for. */
   dht_frame_write_probe(dg, DHT_KIND_PROBE_REPLY, r.id.pk, r.id.nonce, 42);
@@ -1259,21 +1035,12 @@ static void test_garbage(void **state) {
  * then the refill rate; replies to our own requests still pass. */
 static void test_flood_rate_limited(void **state) {
   raw r;
-  dht_msg m;
-  uint8_t dg[DHT_MAX_DATAGRAM];
   (void)state;
   net *w = net_joined(10, 1, 14);
   const int v = 4;
   raw_init(w, &r, v);
   dht_stats before = stats_of(w, v);
-  int answered = 0;
-  for (int i = 0; i < 300; i++) {
-    dht_msg_start(&m, DHT_MSG_PING);
-    m.txid = (uint32_t)i;
-    size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
-    deliver(w, v, &w->raw_addr, dg, len);
-    answered += w->n_raw;
-  }
+  int answered = raw_pings(w, &r, v, 300);
   dht_stats st = stats_of(w, v);
   assert_int_equal(answered, w->cfg.burst_per_ip);
   assert_int_equal(st.requests_in - before.requests_in, w->cfg.burst_per_ip);
@@ -1284,27 +1051,23 @@ static void test_flood_rate_limited(void **state) {
   lres lr;
   memset(&lr, 0, sizeof lr);
   uint8_t target[DHT_ID_LEN];
-  rnd_fill(w, target, sizeof target);
-  dht_node_lookup(w->nodes[0].node, w->now, target, on_lookup, &lr);
-  touch(w, 0);
-  net_wait(w, &lr.done, 30 * DHT_SEC);
+  nh_rand_fill(w, target, sizeof target);
+  dht_node_lookup(w->nodes[0].dht, w->now, target, on_lookup, &lr);
+  nh_touch(w, 0);
+  nh_wait(w, &lr.done, 30 * DHT_SEC);
   assert_int_equal(lr.status, 0);
   /* The victim pings the flooder (a hint): the PONG is a reply to its
    * own request and passes although the bucket is empty. */
-  for (int i = 0; i < 200; i++) { /* drain whatever refilled meanwhile */
-    dht_msg_start(&m, DHT_MSG_PING);
-    size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
-    deliver(w, v, &w->raw_addr, dg, len);
-  }
+  raw_pings(w, &r, v, 200); /* drain whatever refilled meanwhile */
   uint64_t limited = stats_of(w, v).dropped[DHT_DROP_RATE_LIMIT];
   w->n_raw = 0;
   /* Forget the flooder (its PINGs had admitted it) to see the PONG admit
    * it again. */
-  assert_int_equal(dht_rt_remove(&w->nodes[v].node->rt, r.id.id), 1);
-  assert_int_equal(dht_node_add_hint(w->nodes[v].node, w->now, r.id.pk,
+  assert_int_equal(dht_rt_remove(&w->nodes[v].dht->rt, r.id.id), 1);
+  assert_int_equal(dht_node_add_hint(w->nodes[v].dht, w->now, r.id.pk,
                                      r.id.nonce, &w->raw_addr),
                    0);
-  touch(w, v);
+  nh_touch(w, v);
   dht_msg ping;
   uint8_t body[DHT_BODY_MAX];
   assert_int_equal(raw_reply(w, &r, &ping, body), 1);
@@ -1312,25 +1075,17 @@ static void test_flood_rate_limited(void **state) {
   dht_msg pong;
   dht_msg_start(&pong, DHT_MSG_PONG);
   pong.txid = ping.txid;
-  size_t len = raw_seal(w, &r, &pong, w->now / DHT_MS, dg);
-  deliver(w, v, &w->raw_addr, dg, len);
+  raw_send(w, &r, v, &pong);
   assert_int_equal(stats_of(w, v).dropped[DHT_DROP_RATE_LIMIT], limited);
   dht_contact c[MAXN];
-  size_t n = dht_node_contacts(w->nodes[v].node, c, MAXN);
+  size_t n = dht_node_contacts(w->nodes[v].dht, c, MAXN);
   int admitted = 0;
   for (size_t i = 0; i < n; i++)
     admitted |= memcmp(c[i].pk, r.id.pk, NC_PK_LEN) == 0;
   assert_true(admitted);
   /* After a second the refill rate lets requests through again. */
-  net_run(w, DHT_SEC);
-  answered = 0;
-  for (int i = 0; i < 100; i++) {
-    dht_msg_start(&m, DHT_MSG_PING);
-    len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
-    deliver(w, v, &w->raw_addr, dg, len);
-    answered += w->n_raw;
-  }
-  assert_int_equal(answered, w->cfg.rate_per_ip);
+  nh_run(w, DHT_SEC);
+  assert_int_equal(raw_pings(w, &r, v, 100), w->cfg.rate_per_ip);
   net_free(w);
 }
 
@@ -1376,14 +1131,14 @@ static void test_queue_full(void **state) {
     from.ip[2] = (uint8_t)(3 + i / 200);
     dht_msg_start(&m, DHT_MSG_PING);
     size_t len = raw_seal(w, &r, &m, w->now / DHT_MS, dg);
-    dht_node_handle_datagram(w->nodes[v].node, w->now, &from, dg, len);
+    dht_node_handle_datagram(w->nodes[v].dht, w->now, &from, dg, len);
   }
   dht_stats st = stats_of(w, v);
   assert_int_equal(st.dropped[DHT_DROP_QUEUE_FULL], 50);
   assert_int_equal(st.requests_in - before.requests_in, DHT_OUTQ_MAX + 50);
-  assert_int_equal(w->nodes[v].node->outq.n, DHT_OUTQ_MAX);
-  touch(w, v);
-  assert_int_equal(w->nodes[v].node->outq.n, 0);
+  assert_int_equal(w->nodes[v].dht->outq.n, DHT_OUTQ_MAX);
+  nh_touch(w, v);
+  assert_int_equal(w->nodes[v].dht->outq.n, 0);
   net_free(w);
 }
 
@@ -1419,27 +1174,28 @@ static void test_mutations(void **state) {
   uint64_t sent = 0;
   dht_stats before = stats_of(w, v);
   for (int i = 0; i < 6000; i++) {
-    int s = (int)(rnd(w) % 6);
+    int s = (int)(nh_rand(w) % 6);
     size_t len = lens[s];
     memcpy(dg, seeds[s], len);
-    switch (rnd(w) % 4) {
+    switch (nh_rand(w) % 4) {
     case 0: /* flip 1..8 bits anywhere */
-      for (int b = 1 + (int)(rnd(w) % 8); b > 0; b--)
-        dg[rnd(w) % len] ^= (uint8_t)(1u << (rnd(w) % 8));
+      for (int b = 1 + (int)(nh_rand(w) % 8); b > 0; b--)
+        dg[nh_rand(w) % len] ^= (uint8_t)(1u << (nh_rand(w) % 8));
       break;
     case 1: /* cut */
-      len = (size_t)(rnd(w) % len);
+      len = (size_t)(nh_rand(w) % len);
       break;
     case 2: /* random tail */
-      for (size_t x = 4 + rnd(w) % (len - 4); x < len; x++)
-        dg[x] = (uint8_t)rnd(w);
+      for (size_t x = 4 + nh_rand(w) % (len - 4); x < len; x++)
+        dg[x] = (uint8_t)nh_rand(w);
       break;
     default: /* grow with junk */
-      while (len < DHT_MAX_DATAGRAM && rnd(w) % 8) dg[len++] = (uint8_t)rnd(w);
+      while (len < DHT_MAX_DATAGRAM && nh_rand(w) % 8)
+        dg[len++] = (uint8_t)nh_rand(w);
     }
     deliver(w, v, &w->raw_addr, dg, len);
     sent++;
-    if (i % 500 == 0) net_run(w, 3 * DHT_SEC); /* let the bucket refill */
+    if (i % 500 == 0) nh_run(w, 3 * DHT_SEC); /* let the bucket refill */
   }
   dht_stats st = stats_of(w, v);
   uint64_t drops = 0;
@@ -1451,12 +1207,11 @@ static void test_mutations(void **state) {
   lres lr;
   memset(&lr, 0, sizeof lr);
   uint8_t target[DHT_ID_LEN];
-  rnd_fill(w, target, sizeof target);
-  assert_int_equal(dht_node_lookup(w->nodes[v].node, w->now, target, on_lookup,
-                                   &lr),
-                   0);
-  touch(w, v);
-  net_wait(w, &lr.done, 30 * DHT_SEC);
+  nh_rand_fill(w, target, sizeof target);
+  assert_int_equal(
+      dht_node_lookup(w->nodes[v].dht, w->now, target, on_lookup, &lr), 0);
+  nh_touch(w, v);
+  nh_wait(w, &lr.done, 30 * DHT_SEC);
   assert_int_equal(lr.status, 0);
   net_free(w);
 }
@@ -1465,20 +1220,20 @@ static void test_mutations(void **state) {
 static void test_idle_memory_and_timers(void **state) {
   (void)state;
   net *w = net_joined(100, 1, 16);
-  net_run(w, 20 * 60 * DHT_SEC); /* past the first bucket refreshes */
+  nh_run(w, 65 * 60 * DHT_SEC); /* past the first bucket refreshes */
   size_t mem = 0, max = 0;
   for (int i = 0; i < w->n; i++) {
-    size_t m = dht_node_mem(w->nodes[i].node);
+    size_t m = dht_node_mem(w->nodes[i].dht);
     mem += m;
     if (m > max) max = m;
-    assert_true(dht_node_next_deadline(w->nodes[i].node) > w->now);
+    assert_true(dht_node_next_deadline(w->nodes[i].dht) > w->now);
   }
   print_message("idle n=100: %.1f KiB per node (max %.1f)\n",
                 (double)mem / w->n / 1024, (double)max / 1024);
   assert_true(max < 100 * 1024);
   /* An hour of idling costs few datagrams per node. */
   uint64_t before = w->sent;
-  net_run(w, 3600 * DHT_SEC);
+  nh_run(w, 3600 * DHT_SEC);
   double per_node = (double)(w->sent - before) / w->n;
   print_message("idle n=100: %.1f datagrams per node per hour\n", per_node);
   assert_true(per_node < 2000);
@@ -1493,17 +1248,17 @@ static void test_api_arguments(void **state) {
   (void)state;
   test_config(&cfg, 1);
   assert_int_equal(nc_identity_from_seed(&id, seed, DIFFICULTY, 0, 0), 0);
-  dht_env env = {.random = env_random};
+  dht_env env = {.random = nh_random};
   dht_env no_rand = {.user = NULL};
-  assert_int_equal(dht_node_new(&node, &cfg, &no_rand, &id, T0),
+  assert_int_equal(dht_node_new(&node, &cfg, &no_rand, &id, NH_T0),
                    DHT_ERR_INVALID_ARGUMENT);
   assert_null(node);
   cfg.disjoint_paths = DHT_PATHS_MAX + 1;
-  assert_int_equal(dht_node_new(&node, &cfg, &env, &id, T0),
+  assert_int_equal(dht_node_new(&node, &cfg, &env, &id, NH_T0),
                    DHT_ERR_INVALID_ARGUMENT);
   test_config(&cfg, 1);
   cfg.difficulty = 40; /* this identity does not meet it */
-  assert_int_equal(dht_node_new(&node, &cfg, &env, &id, T0), DHT_ERR_PUZZLE);
+  assert_int_equal(dht_node_new(&node, &cfg, &env, &id, NH_T0), DHT_ERR_PUZZLE);
   dht_config_default(&cfg);
   assert_int_equal(cfg.k, 16);
   assert_int_equal(cfg.alpha, 3);
@@ -1593,8 +1348,8 @@ static void test_multi_records(void **state) {
   ext_config(&cfg);
   cfg.author_max_records = 3;
   net *w = net_new(&cfg, 1, 40);
-  simnode *s = &w->nodes[0];
-  dht_node *node = s->node;
+  simnode *s = sim(w, 0);
+  dht_node *node = w->nodes[0].dht;
   uint64_t now_s = w->now / DHT_SEC;
   ext_identity(&a, 1);
   ext_identity(&b, 2);
@@ -1641,8 +1396,8 @@ static void test_multi_records(void **state) {
   assert_int_equal(dht_node_put(node, w->now, b3, ln, NULL, NULL), 0);
   assert_memory_equal(s->put_slot, b.pk, NC_PK_LEN);
   /* Expiry of r2 deletes its slot only. */
-  touch(w, 0);
-  net_run(w, 120 * DHT_SEC);
+  nh_touch(w, 0);
+  nh_run(w, 120 * DHT_SEC);
   assert_int_equal(s->dels, 1);
   expect_slot(slot, a.pk, p2, 40);
   assert_memory_equal(s->del_slot, slot, DHT_KEY_LEN);
@@ -1663,7 +1418,7 @@ static void on_sent(void *arg, int status) {
   r->status = status;
 }
 
-static dht_contact contact_of(const simnode *s) {
+static dht_contact contact_of(const nh_node *s) {
   dht_contact c;
   memset(&c, 0, sizeof c);
   memcpy(c.id, s->ident.id, DHT_ID_LEN);
@@ -1675,17 +1430,18 @@ static dht_contact contact_of(const simnode *s) {
 
 static int env_app(void *user, dht_time now, const dht_contact *from,
                    const uint8_t *msg, size_t len) {
-  simnode *s = user;
+  nh_node *node = user;
+  simnode *s = node->user;
   assert_true(len >= 1 && len <= DHT_APP_MAX);
-  assert_true(now >= T0);
+  assert_true(now >= NH_T0);
   s->apps++;
   memcpy(s->app_msg, msg, len);
   s->app_len = len;
   s->app_from = *from;
   if (s->app_forward >= 0) {
-    dht_contact c = contact_of(&s->w->nodes[s->app_forward]);
+    dht_contact c = contact_of(&node->net->nodes[s->app_forward]);
     assert_int_equal(
-        dht_node_send_app(s->node, now, &c, msg, len, NULL, NULL), 0);
+        dht_node_send_app(node->dht, now, &c, msg, len, NULL, NULL), 0);
   }
   return s->app_status;
 }
@@ -1694,12 +1450,12 @@ static void send_and_wait(net *w, int from, int to, const uint8_t *msg,
                           size_t len, ares *r) {
   dht_contact c = contact_of(&w->nodes[to]);
   memset(r, 0, sizeof *r);
-  assert_int_equal(dht_node_send_app(w->nodes[from].node, w->now, &c, msg,
-                                     len, on_sent, r),
-                   0);
+  assert_int_equal(
+      dht_node_send_app(w->nodes[from].dht, w->now, &c, msg, len, on_sent, r),
+      0);
   assert_false(r->done); /* never from inside the call */
-  touch(w, from);
-  net_wait(w, &r->done, 10 * DHT_SEC);
+  nh_touch(w, from);
+  nh_wait(w, &r->done, 10 * DHT_SEC);
   assert_true(r->done);
 }
 
@@ -1717,48 +1473,45 @@ static void test_app_messages(void **state) {
   uint64_t req = stats_of(w, 2).requests_in;
   send_and_wait(w, 1, 2, msg, DHT_APP_MAX, &r);
   assert_int_equal(r.status, 0);
-  assert_int_equal(w->nodes[2].apps, 1);
-  assert_int_equal(w->nodes[2].app_len, DHT_APP_MAX);
-  assert_memory_equal(w->nodes[2].app_msg, msg, DHT_APP_MAX);
-  assert_memory_equal(w->nodes[2].app_from.pk, w->nodes[1].ident.pk,
-                      NC_PK_LEN);
-  assert_memory_equal(w->nodes[2].app_from.id, w->nodes[1].ident.id,
-                      DHT_ID_LEN);
-  assert_int_equal(w->nodes[2].app_from.nonce, w->nodes[1].ident.nonce);
-  assert_true(dht_addr_equal(&w->nodes[2].app_from.addr, &w->nodes[1].addr));
+  assert_int_equal(sim(w, 2)->apps, 1);
+  assert_int_equal(sim(w, 2)->app_len, DHT_APP_MAX);
+  assert_memory_equal(sim(w, 2)->app_msg, msg, DHT_APP_MAX);
+  assert_memory_equal(sim(w, 2)->app_from.pk, w->nodes[1].ident.pk, NC_PK_LEN);
+  assert_memory_equal(sim(w, 2)->app_from.id, w->nodes[1].ident.id, DHT_ID_LEN);
+  assert_int_equal(sim(w, 2)->app_from.nonce, w->nodes[1].ident.nonce);
+  assert_true(dht_addr_equal(&sim(w, 2)->app_from.addr, &w->nodes[1].addr));
   assert_int_equal(stats_of(w, 2).requests_in, req + 1);
   /* The receiver's answer comes back as the status. */
-  w->nodes[2].app_status = DHT_ERR_QUOTA;
+  sim(w, 2)->app_status = DHT_ERR_QUOTA;
   send_and_wait(w, 1, 2, msg + 5, 1, &r);
   assert_int_equal(r.status, DHT_ERR_QUOTA);
-  assert_int_equal(w->nodes[2].app_len, 1);
-  assert_int_equal(w->nodes[2].app_msg[0], msg[5]);
-  w->nodes[2].app_status = 0;
+  assert_int_equal(sim(w, 2)->app_len, 1);
+  assert_int_equal(sim(w, 2)->app_msg[0], msg[5]);
+  sim(w, 2)->app_status = 0;
   /* The hook may send from inside the call (opt-out relaying). */
-  w->nodes[2].app_forward = 3;
+  sim(w, 2)->app_forward = 3;
   send_and_wait(w, 1, 2, msg, 10, &r);
   assert_int_equal(r.status, 0);
-  net_run(w, 2 * DHT_SEC);
-  assert_int_equal(w->nodes[3].apps, 1);
-  assert_int_equal(w->nodes[3].app_len, 10);
-  assert_memory_equal(w->nodes[3].app_msg, msg, 10);
-  assert_memory_equal(w->nodes[3].app_from.pk, w->nodes[2].ident.pk,
-                      NC_PK_LEN);
-  w->nodes[2].app_forward = -1;
+  nh_run(w, 2 * DHT_SEC);
+  assert_int_equal(sim(w, 3)->apps, 1);
+  assert_int_equal(sim(w, 3)->app_len, 10);
+  assert_memory_equal(sim(w, 3)->app_msg, msg, 10);
+  assert_memory_equal(sim(w, 3)->app_from.pk, w->nodes[2].ident.pk, NC_PK_LEN);
+  sim(w, 2)->app_forward = -1;
   /* No hook: refused. */
   send_and_wait(w, 1, 4, msg, 10, &r);
   assert_int_equal(r.status, DHT_ERR_UNKNOWN_TYPE);
-  assert_int_equal(w->nodes[4].apps, 0);
+  assert_int_equal(sim(w, 4)->apps, 0);
   /* The peer is gone: a timeout, reported once. */
-  kill_node(w, 5);
+  nh_kill(w, 5);
   dht_time sent = w->now;
   send_and_wait(w, 1, 5, msg, 10, &r);
   assert_int_equal(r.status, DHT_ERR_TIMEOUT);
   assert_true(w->now - sent >= cfg.request_timeout);
-  net_run(w, 5 * DHT_SEC);
+  nh_run(w, 5 * DHT_SEC);
   assert_int_equal(r.calls, 1);
   /* Arguments. */
-  dht_node *n1 = w->nodes[1].node;
+  dht_node *n1 = w->nodes[1].dht;
   dht_contact c = contact_of(&w->nodes[2]);
   assert_int_equal(dht_node_send_app(n1, w->now, &c, msg, 0, on_sent, &r),
                    DHT_ERR_INVALID_ARGUMENT);
@@ -1793,7 +1546,7 @@ static void test_random_contacts(void **state) {
   (void)state;
   net *w = net_joined(20, 1, 42);
   net *w2 = net_joined(20, 1, 42); /* the same seed */
-  dht_node *node = w->nodes[3].node;
+  dht_node *node = w->nodes[3].dht;
   size_t n_all = dht_node_contacts(node, all, MAXN);
   assert_true(n_all >= 8);
   for (size_t round = 0; round < 3; round++) {
@@ -1808,7 +1561,7 @@ static void test_random_contacts(void **state) {
         assert_memory_not_equal(pick[i].id, pick[j].id, DHT_ID_LEN);
     }
     /* Deterministic under a seeded generator. */
-    size_t n2 = dht_node_random_contacts(w2->nodes[3].node, pick2, want);
+    size_t n2 = dht_node_random_contacts(w2->nodes[3].dht, pick2, want);
     assert_int_equal(n2, n);
     assert_memory_equal(pick, pick2, n * sizeof *pick);
   }
@@ -1871,12 +1624,12 @@ static void get_all_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
   r->cap = cap;
   r->slots = slots;
   r->now_s = w->now / DHT_SEC;
-  assert_int_equal(dht_node_get_all(w->nodes[who].node, w->now, key, max,
+  assert_int_equal(dht_node_get_all(w->nodes[who].dht, w->now, key, max,
                                     on_visit, on_all_done, r),
                    0);
   assert_false(r->done);
-  touch(w, who);
-  net_wait(w, &r->done, 300 * DHT_SEC);
+  nh_touch(w, who);
+  nh_wait(w, &r->done, 300 * DHT_SEC);
   assert_true(r->done);
   assert_int_equal(r->found, r->visits);
 }
@@ -1902,7 +1655,7 @@ static int is_among(const int *set, int n, int x) {
 
 static void restore_on(net *w, int who, const uint8_t *bytes, size_t len) {
   assert_int_equal(
-      dht_node_restore_record(w->nodes[who].node, w->now, bytes, len, 0), 0);
+      dht_node_restore_record(w->nodes[who].dht, w->now, bytes, len, 0), 0);
 }
 
 /* get_all: 300 multi records of 5 authors spread over the K closest (each
@@ -1938,8 +1691,7 @@ static void test_get_all(void **state) {
     assert_int_equal(p.stored, K);
   }
   for (int j = 0; j < K; j++)
-    assert_int_equal(dht_node_local_get(w->nodes[near[j]].node, key, NULL,
-                                        NULL),
+    assert_int_equal(dht_node_local_get(w->nodes[near[j]].dht, key, NULL, NULL),
                      2);
   /* 300 records spread over the K closest, two copies each. */
   memset(key, 0x55, sizeof key);
@@ -1957,9 +1709,9 @@ static void test_get_all(void **state) {
                            &rec, bytes);
   payload[50] ^= 1; /* after signing */
   assert_int_equal(dht_record_encode(&rec, bytes, sizeof bytes, &len), 0);
-  assert_int_equal(dht_store_put(&w->nodes[near[0]].node->store, &rec, bytes,
-                                 len, w->now),
-                   DHT_STORE_NEW);
+  assert_int_equal(
+      dht_store_put(&w->nodes[near[0]].dht->store, &rec, bytes, len, w->now),
+      DHT_STORE_NEW);
   /* One record only the reader holds. */
   len = build_multi(&authors[6], key, 5000, 120, now_s, 3600, payload, &rec,
                     bytes);
@@ -2010,12 +1762,12 @@ static void test_get_all(void **state) {
   get_all_and_wait(w, reader, key, 10, &r);
   assert_int_equal(r.status, 0);
   assert_int_equal(r.found, 0);
-  assert_int_equal(dht_node_get_all(w->nodes[0].node, w->now, key, 0,
-                                    on_visit, on_all_done, &r),
-                   DHT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(dht_node_get_all(w->nodes[0].node, w->now, key, 5, NULL,
+  assert_int_equal(dht_node_get_all(w->nodes[0].dht, w->now, key, 0, on_visit,
                                     on_all_done, &r),
                    DHT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(
+      dht_node_get_all(w->nodes[0].dht, w->now, key, 5, NULL, on_all_done, &r),
+      DHT_ERR_INVALID_ARGUMENT);
   free(r.slots);
   net_free(w);
 }

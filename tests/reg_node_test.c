@@ -1,12 +1,12 @@
 /*
  * Tests for the registry engine (reg_node) beside the DHT: 24 pairs of
- * dht_node + reg_node in one process over an in-memory network (datagrams
- * delayed 5-25 ms in a priority queue, ties broken by sequence number),
- * a virtual clock and a seeded generator, so every run is the same. Each
- * node's dht_env.app_message is wired to reg_node_handle_app_message and
- * its registry state lives in a small in-memory key/value store, so a
- * node can be restarted from it. Node 0 is the sender's node: it publishes
- * the batches, signed by a separate sender key.
+ * dht_node + reg_node in one process over the in-memory network of
+ * net_harness.h (datagrams delayed 5-25 ms, a virtual clock and a seeded
+ * generator, so every run is the same). Each node's dht_env.app_message
+ * is wired to reg_node_handle_app_message and its registry state lives in
+ * a small in-memory key/value store, so a node can be restarted from it.
+ * Node 0 is the sender's node: it publishes the batches, signed by a
+ * separate sender key.
  *
  * The harness watches every record any node accepts (store_put) to check
  * that opt-outs land only in the inboxes of the batches they answer, and
@@ -29,12 +29,11 @@
 #include <nointrude/registry.h>
 
 #include "engine.h"
+#include "net_harness.h"
 
 #define N 24
-#define T0 (1700000000ull * DHT_SEC)
 #define DIFFICULTY 4
 #define K 8
-#define MAX_STEPS 50000000ull
 #define MIN (60 * DHT_SEC)
 #define HOUR (60 * MIN)
 #define DAY (24 * HOUR)
@@ -78,29 +77,11 @@ static void kv_free(kvstore *s) {
 
 /* ---- the simulated network ------------------------------------------------ */
 
-typedef struct pkt {
-  dht_time at;
-  uint64_t seq;
-  int to;
-  dht_addr from;
-  size_t len;
-  uint8_t *data;
-} pkt;
-
-typedef struct world world;
-
+/* The registry beside node i of the network (nh_node.user). */
 typedef struct peer {
-  world *w;
-  int idx;
-  dht_node *dht;
   reg_node *reg;
-  nc_identity ident;
-  dht_addr addr;
-  int alive;
-  dht_time deadline;
   kvstore state;
   dht_record_type types[8]; /* a private copy when the rules are lax */
-  unsigned warnings;
 } peer;
 
 typedef struct msgtrack {
@@ -109,16 +90,11 @@ typedef struct msgtrack {
   int origin; /* first node to send it, -1 = unknown */
 } msgtrack;
 
-struct world {
-  dht_time now;
-  int n;
+/* The network (its user is the world) and what the test follows. */
+typedef struct world {
+  nh_net *net;
   peer p[N];
-  pkt *heap;
-  size_t n_heap, cap_heap;
-  uint64_t seq, rng;
-  dht_config cfg;
   reg_config rcfg;
-  uint64_t sent;
   nc_identity sender;
   /* what the store_put hook saw */
   uint8_t inboxes[INBOXES_MAX][DHT_KEY_LEN]; /* allowed OPTOUT keys */
@@ -127,34 +103,18 @@ struct world {
   /* app messages in flight */
   msgtrack msgs[MSGS_MAX];
   int n_msgs;
-};
+} world;
 
-static uint64_t rnd(world *w) {
-  w->rng ^= w->rng >> 12;
-  w->rng ^= w->rng << 25;
-  w->rng ^= w->rng >> 27;
-  return w->rng * 2685821657736338717ull;
-}
+/* Node |i| of the network: its DHT, identity and address. */
+static nh_node *nd(const world *w, int i) { return &w->net->nodes[i]; }
 
-static void rnd_fill(world *w, uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(rnd(w) >> 56);
-}
+static peer *peer_of(void *user) { return ((nh_node *)user)->user; }
 
-static void env_random(void *user, uint8_t *buf, size_t len) {
-  peer *p = user;
-  rnd_fill(p->w, buf, len);
-}
-
-static void env_log(void *user, int level, const char *line) {
-  peer *p = user;
-  assert_non_null(line);
-  if (level <= DHT_LOG_WARN) p->warnings++;
-}
+static world *world_of(void *user) { return ((nh_node *)user)->net->user; }
 
 static int kv_put(void *user, const uint8_t *k, size_t kl, const uint8_t *v,
                   size_t vl) {
-  peer *p = user;
-  kvstore *s = &p->state;
+  kvstore *s = &peer_of(user)->state;
   kv *e = kv_find(s, k, kl);
   if (!e) {
     if (s->n == s->cap) {
@@ -178,8 +138,7 @@ static int kv_put(void *user, const uint8_t *k, size_t kl, const uint8_t *v,
 }
 
 static int kv_del(void *user, const uint8_t *k, size_t kl) {
-  peer *p = user;
-  kvstore *s = &p->state;
+  kvstore *s = &peer_of(user)->state;
   kv *e = kv_find(s, k, kl);
   if (!e) return 0;
   free(e->k);
@@ -193,8 +152,7 @@ static int kv_del(void *user, const uint8_t *k, size_t kl) {
 static int env_store_put(void *user, const uint8_t key[DHT_KEY_LEN],
                          const uint8_t slot[DHT_KEY_LEN], const uint8_t *rec,
                          size_t len) {
-  peer *p = user;
-  world *w = p->w;
+  world *w = world_of(user);
   dht_record r;
   (void)slot;
   assert_int_equal(dht_record_decode(&r, rec, len), 0);
@@ -238,149 +196,26 @@ static void track_msg(world *w, int node, const uint8_t *msg, size_t len,
 
 static int env_app(void *user, dht_time now, const dht_contact *from,
                    const uint8_t *msg, size_t len) {
-  peer *p = user;
+  peer *p = peer_of(user);
   if (!p->reg) return DHT_ERR_UNKNOWN_TYPE;
   int rv = reg_node_handle_app_message(p->reg, now, from, msg, len);
-  if (rv == 0) track_msg(p->w, p->idx, msg, len, 0);
+  if (rv == 0) track_msg(world_of(user), ((nh_node *)user)->idx, msg, len, 0);
   return rv;
 }
 
-static int pkt_less(const pkt *a, const pkt *b) {
-  return a->at != b->at ? a->at < b->at : a->seq < b->seq;
+/* nh_hooks: the registry's deadline and timers beside the DHT's. */
+static dht_time reg_deadline(nh_net *net, int i) {
+  const reg_node *r = ((world *)net->user)->p[i].reg;
+  return r ? reg_node_next_deadline(r) : DHT_TIME_NONE;
 }
 
-static void heap_push(world *w, pkt p) {
-  if (w->n_heap == w->cap_heap) {
-    w->cap_heap = w->cap_heap ? w->cap_heap * 2 : 1024;
-    w->heap = realloc(w->heap, w->cap_heap * sizeof *w->heap);
-    assert_non_null(w->heap);
-  }
-  size_t i = w->n_heap++;
-  w->heap[i] = p;
-  while (i > 0 && pkt_less(&w->heap[i], &w->heap[(i - 1) / 2])) {
-    pkt t = w->heap[i];
-    w->heap[i] = w->heap[(i - 1) / 2];
-    w->heap[(i - 1) / 2] = t;
-    i = (i - 1) / 2;
-  }
-}
-
-static pkt heap_pop(world *w) {
-  pkt top = w->heap[0];
-  w->heap[0] = w->heap[--w->n_heap];
-  for (size_t i = 0;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < w->n_heap && pkt_less(&w->heap[l], &w->heap[m])) m = l;
-    if (r < w->n_heap && pkt_less(&w->heap[r], &w->heap[m])) m = r;
-    if (m == i) break;
-    pkt t = w->heap[i];
-    w->heap[i] = w->heap[m];
-    w->heap[m] = t;
-    i = m;
-  }
-  return top;
-}
-
-static dht_addr node_addr(int i) {
-  dht_addr a;
-  memset(&a, 0, sizeof a);
-  a.family = 4;
-  a.ip[0] = 10;
-  a.ip[1] = (uint8_t)i;
-  a.ip[3] = 1;
-  a.port = 4000;
-  return a;
-}
-
-static int node_of(const world *w, const dht_addr *a) {
-  if (a->family != 4 || a->ip[0] != 10 || a->ip[2] != 0 || a->ip[3] != 1 ||
-      a->port != 4000 || a->ip[1] >= w->n)
-    return -1;
-  return a->ip[1];
-}
-
-static dht_time min_time(dht_time a, dht_time b) { return a < b ? a : b; }
-
-/* Moves node |i|'s outgoing datagrams into the network and refreshes its
- * deadline (the earlier of the DHT's and the registry's). Call after
- * every call into the node. */
-static void touch(world *w, int i) {
-  peer *s = &w->p[i];
-  dht_addr to;
-  uint8_t buf[DHT_MAX_DATAGRAM];
-  size_t len;
-  if (!s->alive) {
-    s->deadline = DHT_TIME_NONE;
-    return;
-  }
-  for (int guard = 0; guard < 100000; guard++) {
-    if (!dht_node_next_datagram(s->dht, &to, buf, sizeof buf, &len)) break;
-    int j = node_of(w, &to);
-    w->sent++;
-    if (j < 0) continue;
-    dht_time delay = (5 + rnd(w) % 21) * DHT_MS;
-    pkt p = {w->now + delay, w->seq++, j, s->addr, len, malloc(len)};
-    assert_non_null(p.data);
-    memcpy(p.data, buf, len);
-    heap_push(w, p);
-  }
-  s->deadline = dht_node_next_deadline(s->dht);
-  if (s->reg) s->deadline = min_time(s->deadline, reg_node_next_deadline(s->reg));
-  if (s->deadline < w->now) s->deadline = w->now;
-}
-
-static void deliver(world *w) {
-  pkt p = heap_pop(w);
-  peer *s = &w->p[p.to];
-  if (s->alive) {
-    dht_node_handle_datagram(s->dht, w->now, &p.from, p.data, p.len);
-    touch(w, p.to);
-  }
-  free(p.data);
-}
-
-static void expire(world *w, int i) {
-  peer *s = &w->p[i];
-  if (dht_node_next_deadline(s->dht) <= w->now)
-    dht_node_handle_expiry(s->dht, w->now);
-  if (s->reg && reg_node_next_deadline(s->reg) <= w->now)
-    reg_node_handle_expiry(s->reg, w->now);
-  touch(w, i);
-}
-
-/* One event: the earliest datagram or node deadline, if not after
- * |until|. Returns 0 when nothing is due by then (time moves to |until|). */
-static int step(world *w, dht_time until) {
-  dht_time next = w->n_heap ? w->heap[0].at : DHT_TIME_NONE;
-  int who = -1;
-  for (int i = 0; i < w->n; i++)
-    if (w->p[i].alive && w->p[i].deadline < next) {
-      next = w->p[i].deadline;
-      who = i;
-    }
-  if (next > until) {
-    w->now = until;
-    return 0;
-  }
-  assert_true(next >= w->now); /* time never runs backward */
-  w->now = next;
-  if (who < 0)
-    deliver(w);
-  else
-    expire(w, who);
-  return 1;
-}
-
-static void run(world *w, dht_time duration) {
-  dht_time until = w->now + duration;
-  uint64_t steps = 0;
-  while (step(w, until)) assert_true(++steps < MAX_STEPS);
-}
-
-static void wait_for(world *w, const int *flag, dht_time max) {
-  dht_time until = w->now + max;
-  uint64_t steps = 0;
-  while (!*flag && step(w, until)) assert_true(++steps < MAX_STEPS);
+static void reg_expire(nh_net *net, int i) {
+  nh_node *s = &net->nodes[i];
+  reg_node *r = ((world *)net->user)->p[i].reg;
+  if (dht_node_next_deadline(s->dht) <= net->now)
+    dht_node_handle_expiry(s->dht, net->now);
+  if (r && reg_node_next_deadline(r) <= net->now)
+    reg_node_handle_expiry(r, net->now);
 }
 
 /* ---- nodes -------------------------------------------------------------- */
@@ -397,7 +232,7 @@ static void test_reg_config(reg_config *c) {
  * chunk rules without a key check (so it can hold a tampered chunk). */
 static void node_start(world *w, int i, int lax) {
   peer *s = &w->p[i];
-  dht_config cfg = w->cfg;
+  dht_config cfg = w->net->cfg;
   size_t nt;
   const dht_record_type *t = reg_record_types(&nt);
   assert_true(nt <= 8);
@@ -407,89 +242,69 @@ static void node_start(world *w, int i, int lax) {
       if (s->types[j].type == REG_RECORD_CHUNK) s->types[j].key_check = NULL;
   cfg.types = s->types;
   cfg.n_types = nt;
-  dht_env env = {.user = s,
-                 .random = env_random,
-                 .log = env_log,
+  dht_env env = {.user = nd(w, i),
+                 .random = nh_random,
+                 .log = nh_log,
                  .store_put = env_store_put,
                  .store_del = env_store_del,
                  .app_message = env_app};
-  reg_env renv = {.user = s,
-                  .random = env_random,
-                  .log = env_log,
+  reg_env renv = {.user = nd(w, i),
+                  .random = nh_random,
+                  .log = nh_log,
                   .state_put = kv_put,
                   .state_del = kv_del};
-  assert_int_equal(dht_node_new(&s->dht, &cfg, &env, &s->ident, w->now), 0);
-  assert_int_equal(
-      reg_node_new(&s->reg, &w->rcfg, &renv, s->dht, &s->ident, w->now), 0);
-  s->alive = 1;
-  touch(w, i);
+  nh_start(w->net, i, &cfg, &env);
+  assert_int_equal(reg_node_new(&s->reg, &w->rcfg, &renv, nd(w, i)->dht,
+                                &nd(w, i)->ident, w->net->now),
+                   0);
+  nh_touch(w->net, i);
 }
 
 static void node_stop(world *w, int i) {
-  peer *s = &w->p[i];
-  reg_node_free(s->reg);
-  dht_node_free(s->dht);
-  s->reg = NULL;
-  s->dht = NULL;
-  s->alive = 0;
-  s->deadline = DHT_TIME_NONE;
+  reg_node_free(w->p[i].reg);
+  w->p[i].reg = NULL;
+  nh_stop(w->net, i);
 }
 
 static world *world_new(uint64_t seed) {
   world *w = calloc(1, sizeof *w);
   assert_non_null(w);
-  w->rng = seed;
-  w->now = T0;
-  w->n = N;
-  dht_config_default(&w->cfg);
-  w->cfg.k = K;
-  w->cfg.difficulty = DIFFICULTY;
+  w->net = nh_new(N, seed);
+  w->net->user = w;
+  w->net->hooks.deadline = reg_deadline;
+  w->net->hooks.expire = reg_expire;
+  dht_config *cfg = &w->net->cfg;
+  dht_config_default(cfg);
+  cfg->k = K;
+  cfg->difficulty = DIFFICULTY;
   /* Scenarios span days of virtual time: slower maintenance keeps the
    * number of datagrams (and the sanitizer build's run time) down. */
-  w->cfg.refresh_interval = HOUR;
-  w->cfg.republish_interval = 6 * HOUR;
-  w->cfg.replicate_interval = 6 * HOUR;
+  cfg->refresh_interval = HOUR;
+  cfg->republish_interval = 6 * HOUR;
+  cfg->replicate_interval = 6 * HOUR;
   test_reg_config(&w->rcfg);
-  uint8_t sk[NC_SEED_LEN];
-  rnd_fill(w, sk, sizeof sk);
-  assert_int_equal(nc_identity_from_seed(&w->sender, sk, DIFFICULTY, 0, 0), 0);
+  nh_identity(w->net, &w->sender, DIFFICULTY);
   for (int i = 0; i < N; i++) {
-    peer *s = &w->p[i];
-    uint8_t seedb[NC_SEED_LEN];
-    rnd_fill(w, seedb, sizeof seedb);
-    assert_int_equal(nc_identity_from_seed(&s->ident, seedb, DIFFICULTY, 0, 0),
-                     0);
-    s->w = w;
-    s->idx = i;
-    s->addr = node_addr(i);
+    nh_identity(w->net, &nd(w, i)->ident, DIFFICULTY);
+    nd(w, i)->user = &w->p[i];
     node_start(w, i, 0);
   }
   return w;
 }
 
 static void world_free(world *w) {
-  for (int i = 0; i < w->n; i++) {
-    if (w->p[i].dht) node_stop(w, i);
+  for (int i = 0; i < N; i++) {
+    if (nd(w, i)->dht) node_stop(w, i);
     kv_free(&w->p[i].state);
   }
-  for (size_t i = 0; i < w->n_heap; i++) free(w->heap[i].data);
-  free(w->heap);
+  nh_free(w->net);
   free(w);
-}
-
-static void join(world *w, int i) {
-  assert_int_equal(dht_node_bootstrap(w->p[i].dht, w->now, &w->p[0].addr), 0);
-  touch(w, i);
 }
 
 /* All nodes join through node 0, 200 ms apart, then the network settles. */
 static world *world_joined(uint64_t seed) {
   world *w = world_new(seed);
-  for (int i = 1; i < N; i++) {
-    run(w, 200 * DHT_MS);
-    join(w, i);
-  }
-  run(w, 30 * DHT_SEC);
+  nh_join_all(w->net);
   return w;
 }
 
@@ -500,11 +315,11 @@ static void node_restart(world *w, int i, int lax) {
   node_start(w, i, lax);
   kvstore *s = &w->p[i].state;
   for (size_t j = 0; j < s->n; j++)
-    assert_int_equal(reg_node_restore_state(w->p[i].reg, w->now, s->e[j].k,
+    assert_int_equal(reg_node_restore_state(w->p[i].reg, w->net->now, s->e[j].k,
                                             s->e[j].kl, s->e[j].v, s->e[j].vl),
                      0);
-  if (i != 0) join(w, i);
-  touch(w, i);
+  if (i != 0) nh_join(w->net, i);
+  nh_touch(w->net, i);
 }
 
 static reg_stats rstats(const world *w, int i) {
@@ -512,7 +327,6 @@ static reg_stats rstats(const world *w, int i) {
   reg_node_stats(w->p[i].reg, &st);
   return st;
 }
-
 /* ---- batches -------------------------------------------------------------- */
 
 static void address_of(char *out, size_t cap, size_t i) {
@@ -534,8 +348,9 @@ static void on_published(void *arg, int status, size_t published,
   r->failed = failed;
 }
 
+/* reg_batch_build's generator; |user| is the network. */
 static void batch_random(void *user, uint8_t *buf, size_t len) {
-  rnd_fill(user, buf, len);
+  nh_rand_fill(user, buf, len);
 }
 
 /* Builds a batch of the addresses numbered |first|..|first|+|n|-1 and
@@ -552,8 +367,8 @@ static reg_batch *batch_make(world *w, size_t first, size_t n, size_t first2,
   }
   reg_batch *b = NULL;
   assert_int_equal(reg_batch_build(&b, (const char *const *)canon, n + n2,
-                                   &w->sender, w->now / DHT_SEC, 30 * 86400,
-                                   BATCH_POW, batch_random, w),
+                                   &w->sender, w->net->now / DHT_SEC,
+                                   30 * 86400, BATCH_POW, batch_random, w->net),
                    0);
   for (size_t i = 0; i < n + n2; i++) free(canon[i]);
   free(canon);
@@ -569,15 +384,19 @@ static void publish(world *w, const reg_batch *b) {
   size_t len;
   pubres res = {0};
   assert_int_equal(reg_batch_file_encode(b, &file, &len), 0);
-  assert_int_equal(
-      reg_node_publish_batch(w->p[0].reg, w->now, file, len, on_published, &res),
-      0);
+  assert_int_equal(reg_node_publish_batch(w->p[0].reg, w->net->now, file, len,
+                                          on_published, &res),
+                   0);
   free(file);
-  touch(w, 0);
-  wait_for(w, &res.done, 10 * MIN);
+  nh_touch(w->net, 0);
+  nh_wait(w->net, &res.done, 10 * MIN);
   if (!res.done && w->p[0].reg->n_pubs) {
     reg_pub *pp = w->p[0].reg->pubs[0];
-    print_message("DEBUG pub n %zu next %zu inflight %zu pub %zu failed %zu retry %llu now %llu err %d\n", pp->n, pp->next, pp->in_flight, pp->published, pp->failed, (unsigned long long)pp->retry_at, (unsigned long long)w->now, pp->first_err);
+    print_message("DEBUG pub n %zu next %zu inflight %zu pub %zu failed %zu "
+                  "retry %llu now %llu err %d\n",
+                  pp->n, pp->next, pp->in_flight, pp->published, pp->failed,
+                  (unsigned long long)pp->retry_at,
+                  (unsigned long long)w->net->now, pp->first_err);
   }
   assert_true(res.done);
   assert_int_equal(res.status, 0);
@@ -588,8 +407,8 @@ static void publish(world *w, const reg_batch *b) {
 static void protect(world *w, int i, size_t addr_no) {
   char a[64];
   address_of(a, sizeof a, addr_no);
-  assert_int_equal(reg_node_protect_add(w->p[i].reg, w->now, a), 0);
-  touch(w, i);
+  assert_int_equal(reg_node_protect_add(w->p[i].reg, w->net->now, a), 0);
+  nh_touch(w->net, i);
 }
 
 static void full_hash_of(uint8_t full[REG_FULL_HASH_LEN], const reg_batch *b,
@@ -603,8 +422,36 @@ static void full_hash_of(uint8_t full[REG_FULL_HASH_LEN], const reg_batch *b,
 
 #define OPENED_MAX 256
 
-typedef struct inbox {
+/* The end of a get_all: the first member of what its visits fill. */
+typedef struct all_done {
   int done, status;
+} all_done;
+
+static void on_all_done(void *arg, int status, unsigned found,
+                        const dht_lookup_stats *st) {
+  all_done *d = arg;
+  (void)found, (void)st;
+  d->done = 1;
+  d->status = status;
+}
+
+/* Node |via| collects up to |max| records under |key|, each handed to
+ * |visit| with |d| (the first member of the visit's state), and the test
+ * waits until it succeeded. */
+static void get_all_and_wait(world *w, int via, const uint8_t key[DHT_KEY_LEN],
+                             unsigned max, dht_get_all_visit_cb visit,
+                             all_done *d) {
+  assert_int_equal(dht_node_get_all(nd(w, via)->dht, w->net->now, key, max,
+                                    visit, on_all_done, d),
+                   0);
+  nh_touch(w->net, via);
+  nh_wait(w->net, &d->done, 2 * MIN);
+  assert_true(d->done);
+  assert_int_equal(d->status, 0);
+}
+
+typedef struct inbox {
+  all_done end;
   unsigned records, bad;
   uint8_t id[REG_BATCH_ID_LEN];
   uint8_t full[OPENED_MAX][REG_FULL_HASH_LEN];
@@ -633,14 +480,6 @@ static void on_inbox_visit(void *arg, const dht_record *rec,
   memcpy(ib->author[ib->n++], rec->author_pk, NC_PK_LEN);
 }
 
-static void on_all_done(void *arg, int status, unsigned found,
-                        const dht_lookup_stats *st) {
-  inbox *ib = arg;
-  (void)found, (void)st;
-  ib->done = 1;
-  ib->status = status;
-}
-
 /* Reads batch |b|'s inbox from node |via| and opens every opt-out with
  * the sender's key. */
 static void read_inbox(world *w, int via, const reg_batch *b, inbox *ib) {
@@ -649,13 +488,7 @@ static void read_inbox(world *w, int via, const reg_batch *b, inbox *ib) {
   ib->sender = &w->sender;
   memcpy(ib->id, reg_batch_manifest(b)->batch_id, REG_BATCH_ID_LEN);
   reg_inbox_key(key, w->sender.pk, ib->id);
-  assert_int_equal(dht_node_get_all(w->p[via].dht, w->now, key, 256,
-                                    on_inbox_visit, on_all_done, ib),
-                   0);
-  touch(w, via);
-  wait_for(w, &ib->done, 2 * MIN);
-  assert_true(ib->done);
-  assert_int_equal(ib->status, 0);
+  get_all_and_wait(w, via, key, 256, on_inbox_visit, &ib->end);
   assert_int_equal(ib->bad, 0);
 }
 
@@ -669,7 +502,7 @@ static unsigned inbox_count(const inbox *ib,
 }
 
 typedef struct evidence_read {
-  int done, status;
+  all_done end;
   unsigned n;
   reg_evidence e[8];
   uint8_t author[8][NC_PK_LEN];
@@ -686,25 +519,11 @@ static void on_evidence_visit(void *arg, const dht_record *rec,
   memcpy(er->author[er->n++], rec->author_pk, NC_PK_LEN);
 }
 
-static void on_evidence_done(void *arg, int status, unsigned found,
-                             const dht_lookup_stats *st) {
-  evidence_read *er = arg;
-  (void)found, (void)st;
-  er->done = 1;
-  er->status = status;
-}
-
 static void read_evidence(world *w, int via, evidence_read *er) {
   uint8_t key[DHT_KEY_LEN];
   memset(er, 0, sizeof *er);
   reg_evidence_key(key, w->sender.pk);
-  assert_int_equal(dht_node_get_all(w->p[via].dht, w->now, key, 64,
-                                    on_evidence_visit, on_evidence_done, er),
-                   0);
-  touch(w, via);
-  wait_for(w, &er->done, 2 * MIN);
-  assert_true(er->done);
-  assert_int_equal(er->status, 0);
+  get_all_and_wait(w, via, key, 64, on_evidence_visit, &er->end);
 }
 
 /* Relay path lengths of the app messages followed so far. */
@@ -740,12 +559,12 @@ static void note_origins(world *w, int i) {
 
 /* Runs for |d|, noting the origin of every opt-out as it is queued. */
 static void run_watching(world *w, dht_time d) {
-  dht_time until = w->now + d;
+  dht_time until = w->net->now + d;
   uint64_t steps = 0;
-  while (step(w, until)) {
-    assert_true(++steps < MAX_STEPS);
-    for (int i = 0; i < w->n; i++)
-      if (w->p[i].alive && w->p[i].reg && w->p[i].reg->n_sends)
+  while (nh_step(w->net, until)) {
+    assert_true(++steps < NH_MAX_STEPS);
+    for (int i = 0; i < w->net->n; i++)
+      if (nd(w, i)->alive && w->p[i].reg && w->p[i].reg->n_sends)
         note_origins(w, i);
   }
 }
@@ -798,7 +617,7 @@ static void test_optouts_reach_the_inbox(void **state) {
   for (int j = 0; j < 3; j++)
     for (unsigned i = 0; i < ib.n; i++)
       if (memcmp(ib.full[i], fh[j], REG_FULL_HASH_LEN) == 0)
-        assert_memory_not_equal(ib.author[i], w->p[who[j]].ident.pk,
+        assert_memory_not_equal(ib.author[i], nd(w, who[j])->ident.pk,
                                 NC_PK_LEN);
   for (int j = 0; j < 3; j++) {
     reg_stats st = rstats(w, who[j]);
@@ -845,19 +664,19 @@ static void test_escalation(void **state) {
   uint8_t fa2[REG_FULL_HASH_LEN];
   (void)state;
   world *w = scenario(2, &b1);
-  uint64_t published_s = w->now / DHT_SEC;
+  uint64_t published_s = w->net->now / DHT_SEC;
   run_watching(w, POLL_WAIT);
   read_inbox(w, 0, b1, &ib);
   assert_int_equal(ib.n, 3);
-  uint64_t optout_s = w->now / DHT_SEC;
-  run(w, 3 * DAY + HOUR); /* past the grace period (3 days) */
+  uint64_t optout_s = w->net->now / DHT_SEC;
+  nh_run(w->net, 3 * DAY + HOUR); /* past the grace period (3 days) */
   /* Batch 2: users 0..399 and 2000..3599: holds A's address only. */
   b2 = batch_make(w, 0, 400, 2000, BATCH_N - 400);
   publish(w, b2);
   run_watching(w, POLL_WAIT);
   read_evidence(w, 0, &er);
   assert_int_equal(er.n, 1);
-  assert_memory_equal(er.author[0], w->p[NODE_A].ident.pk, NC_PK_LEN);
+  assert_memory_equal(er.author[0], nd(w, NODE_A)->ident.pk, NC_PK_LEN);
   assert_memory_equal(er.e[0].sender_pk, w->sender.pk, NC_PK_LEN);
   assert_memory_equal(er.e[0].optout_batch, reg_batch_manifest(b1)->batch_id,
                       REG_BATCH_ID_LEN);
@@ -915,7 +734,7 @@ static void test_restart_keeps_state(void **state) {
   (void)state;
   world *w = scenario(3, &b1);
   run_watching(w, POLL_WAIT);
-  run(w, 3 * DAY + HOUR);
+  nh_run(w->net, 3 * DAY + HOUR);
   b2 = batch_make(w, 0, 400, 2000, BATCH_N - 400);
   publish(w, b2);
   run_watching(w, POLL_WAIT);
@@ -933,7 +752,7 @@ static void test_restart_keeps_state(void **state) {
                strcmp(seen[1], "user90000@example.test") == 0) ||
               (strcmp(seen[1], "user10@example.test") == 0 &&
                strcmp(seen[0], "user90000@example.test") == 0));
-  assert_int_equal(reg_node_protect_add(w->p[NODE_A].reg, w->now,
+  assert_int_equal(reg_node_protect_add(w->p[NODE_A].reg, w->net->now,
                                         " User10@Example.TEST "),
                    REG_ERR_DUPLICATE);
   run_watching(w, DAY);
@@ -1059,8 +878,9 @@ static void test_protect_add_known_batch(void **state) {
   /* Removing and adding again sends nothing new for the same batch. */
   char a[64];
   address_of(a, sizeof a, 43);
-  assert_int_equal(reg_node_protect_remove(w->p[holder].reg, w->now, a), 0);
-  assert_int_equal(reg_node_protect_remove(w->p[holder].reg, w->now, a),
+  assert_int_equal(reg_node_protect_remove(w->p[holder].reg, w->net->now, a),
+                   0);
+  assert_int_equal(reg_node_protect_remove(w->p[holder].reg, w->net->now, a),
                    DHT_ERR_NOT_FOUND);
   protect(w, holder, 43);
   assert_int_equal(rstats(w, holder).matches, 1);
@@ -1071,15 +891,15 @@ static void test_protect_add_known_batch(void **state) {
 static size_t closest_node(const world *w, const uint8_t key[DHT_KEY_LEN],
                            int skip1, int skip2) {
   int best = -1;
-  for (int i = 1; i < w->n; i++) {
+  for (int i = 1; i < w->net->n; i++) {
     if (i == skip1 || i == skip2) continue;
     if (best < 0) {
       best = i;
       continue;
     }
     for (int j = 0; j < DHT_KEY_LEN; j++) {
-      uint8_t a = w->p[i].ident.id[j] ^ key[j];
-      uint8_t b = w->p[best].ident.id[j] ^ key[j];
+      uint8_t a = nd(w, i)->ident.id[j] ^ key[j];
+      uint8_t b = nd(w, best)->ident.id[j] ^ key[j];
       if (a != b) {
         if (a < b) best = i;
         break;
@@ -1131,8 +951,8 @@ static void test_tampered_chunk(void **state) {
     for (int j = 1; j < N && far; j++) {
       if (j == i) continue;
       for (int b = 0; b < DHT_KEY_LEN; b++) {
-        uint8_t x = w->p[i].ident.id[b] ^ key[b];
-        uint8_t y = w->p[j].ident.id[b] ^ key[b];
+        uint8_t x = nd(w, i)->ident.id[b] ^ key[b];
+        uint8_t y = nd(w, j)->ident.id[b] ^ key[b];
         if (x != y) {
           far = x > y;
           break;
@@ -1147,19 +967,20 @@ static void test_tampered_chunk(void **state) {
    * tampered copies. */
   node_restart(w, fetcher, 1);
   node_restart(w, storer, 1);
-  run(w, 30 * DHT_SEC);
-  uint64_t now_s = w->now / DHT_SEC;
-  size_t len = tampered_chunk(b1, last, last - 1, &w->p[storer].ident, now_s,
-                              bad);
+  nh_run(w->net, 30 * DHT_SEC);
+  uint64_t now_s = w->net->now / DHT_SEC;
+  size_t len =
+      tampered_chunk(b1, last, last - 1, &nd(w, storer)->ident, now_s, bad);
   assert_int_equal(
-      dht_node_restore_record(w->p[storer].dht, w->now, bad, len, 0), 0);
-  len = tampered_chunk(b1, last, last - 2, &w->p[fetcher].ident, now_s, bad);
+      dht_node_restore_record(nd(w, storer)->dht, w->net->now, bad, len, 0), 0);
+  len = tampered_chunk(b1, last, last - 2, &nd(w, fetcher)->ident, now_s, bad);
   assert_int_equal(
-      dht_node_restore_record(w->p[fetcher].dht, w->now, bad, len, 0), 0);
+      dht_node_restore_record(nd(w, fetcher)->dht, w->net->now, bad, len, 0),
+      0);
   uint64_t refused_before = 0;
   for (int i = 0; i < N; i++) {
     dht_stats ds;
-    dht_node_stats(w->p[i].dht, &ds);
+    dht_node_stats(nd(w, i)->dht, &ds);
     refused_before += ds.records_refused;
   }
   protect(w, fetcher, 1999);
@@ -1177,11 +998,11 @@ static void test_tampered_chunk(void **state) {
   assert_int_equal(h.batches_fetched, 1);
   assert_int_equal(h.matches, 1);
   /* The storer's copy was refused by those it reached. */
-  run(w, 13 * HOUR); /* replication passes push it to its neighbours */
+  nh_run(w->net, 13 * HOUR); /* replication passes push it to its neighbours */
   uint64_t refused = 0;
   for (int i = 0; i < N; i++) {
     dht_stats ds;
-    dht_node_stats(w->p[i].dht, &ds);
+    dht_node_stats(nd(w, i)->dht, &ds);
     refused += ds.records_refused;
   }
   assert_true(refused > refused_before);
@@ -1204,8 +1025,8 @@ static world *world_single(uint64_t seed) {
 static size_t app_msg(world *w, uint8_t out[REG_APP_MAX], size_t sealed_len) {
   uint8_t sealed[REG_OPTOUT_SEALED_MAX + 8], id[REG_BATCH_ID_LEN];
   size_t len;
-  rnd_fill(w, sealed, sizeof sealed);
-  rnd_fill(w, id, sizeof id);
+  nh_rand_fill(w->net, sealed, sizeof sealed);
+  nh_rand_fill(w->net, id, sizeof id);
   assert_int_equal(
       reg_app_encode(out, &len, w->sender.pk, id, sealed, sealed_len), 0);
   return len;
@@ -1218,9 +1039,9 @@ static void test_app_message_strict(void **state) {
   world *w = world_single(7);
   reg_node *r = w->p[1].reg;
   memset(&from, 0, sizeof from);
-  memcpy(from.pk, w->p[2].ident.pk, NC_PK_LEN);
-  from.nonce = w->p[2].ident.nonce;
-  from.addr = w->p[2].addr;
+  memcpy(from.pk, nd(w, 2)->ident.pk, NC_PK_LEN);
+  from.nonce = nd(w, 2)->ident.nonce;
+  from.addr = nd(w, 2)->addr;
   size_t len = app_msg(w, m, 130);
   /* Every mutation of a valid message is refused. */
   unsigned refused = 0;
@@ -1231,24 +1052,26 @@ static void test_app_message_strict(void **state) {
     if ((i >= 4 && i <= 35) || (i >= 38 && i <= 53) || i >= 56) continue;
     memcpy(c, m, len);
     c[i] ^= 0x01;
-    assert_int_equal(reg_node_handle_app_message(r, w->now, &from, c, len),
+    assert_int_equal(reg_node_handle_app_message(r, w->net->now, &from, c, len),
                      DHT_ERR_MALFORMED);
     refused++;
   }
   assert_int_equal(refused, 8);
-  assert_int_equal(reg_node_handle_app_message(r, w->now, &from, m, len - 1),
-                   DHT_ERR_MALFORMED);
+  assert_int_equal(
+      reg_node_handle_app_message(r, w->net->now, &from, m, len - 1),
+      DHT_ERR_MALFORMED);
   m[len] = 0;
-  assert_int_equal(reg_node_handle_app_message(r, w->now, &from, m, len + 1),
-                   DHT_ERR_MALFORMED);
-  assert_int_equal(reg_node_handle_app_message(r, w->now, &from, m, 0),
+  assert_int_equal(
+      reg_node_handle_app_message(r, w->net->now, &from, m, len + 1),
+      DHT_ERR_MALFORMED);
+  assert_int_equal(reg_node_handle_app_message(r, w->net->now, &from, m, 0),
                    DHT_ERR_MALFORMED);
   uint8_t junk[300];
   for (int t = 0; t < 2000; t++) {
-    size_t jl = 1 + rnd(w) % sizeof junk;
-    rnd_fill(w, junk, jl);
+    size_t jl = 1 + nh_rand(w->net) % sizeof junk;
+    nh_rand_fill(w->net, junk, jl);
     junk[0] = 0x94; /* an array of four: get past the first check */
-    (void)reg_node_handle_app_message(r, w->now, &from, junk, jl);
+    (void)reg_node_handle_app_message(r, w->net->now, &from, junk, jl);
   }
   uint8_t s1[REG_APP_MAX];
   /* Sizes outside REG_OPTOUT_SEALED_MIN..MAX cannot even be encoded. */
@@ -1264,7 +1087,7 @@ static void test_app_message_strict(void **state) {
   unsigned ok = 0, busy = 0;
   for (int t = 0; t < REG_RELAY_BURST + 20; t++) {
     size_t l = app_msg(w, m, REG_OPTOUT_SEALED_MIN + (size_t)t % 50);
-    int rv = reg_node_handle_app_message(r, w->now, &from, m, l);
+    int rv = reg_node_handle_app_message(r, w->net->now, &from, m, l);
     if (rv == 0)
       ok++;
     else if (rv == DHT_ERR_BUSY)
@@ -1291,7 +1114,7 @@ static void test_relay_stores_record(void **state) {
   world *w = world_new(8);
   w->p[1].reg->cfg.forward_permille = 0; /* always store */
   memset(&from, 0, sizeof from);
-  memcpy(from.pk, w->p[2].ident.pk, NC_PK_LEN);
+  memcpy(from.pk, nd(w, 2)->ident.pk, NC_PK_LEN);
   size_t len = app_msg(w, m, 120);
   uint8_t sender[NC_PK_LEN], id[REG_BATCH_ID_LEN];
   const uint8_t *sealed;
@@ -1299,14 +1122,14 @@ static void test_relay_stores_record(void **state) {
   assert_int_equal(reg_app_decode(m, len, sender, id, &sealed, &slen), 0);
   assert_int_equal(slen, 120);
   assert_int_equal(
-      reg_node_handle_app_message(w->p[1].reg, w->now, &from, m, len), 0);
+      reg_node_handle_app_message(w->p[1].reg, w->net->now, &from, m, len), 0);
   assert_int_equal(w->p[1].reg->n_puts, 1);
   /* Nothing happens inside the hook; the expiry does the put. */
-  assert_int_equal(reg_node_next_deadline(w->p[1].reg), w->now);
-  touch(w, 1);
-  run(w, 5 * DHT_SEC);
+  assert_int_equal(reg_node_next_deadline(w->p[1].reg), w->net->now);
+  nh_touch(w->net, 1);
+  nh_run(w->net, 5 * DHT_SEC);
   reg_inbox_key(key, sender, id);
-  assert_int_equal(dht_node_local_get(w->p[1].dht, key, NULL, NULL), 1);
+  assert_int_equal(dht_node_local_get(nd(w, 1)->dht, key, NULL, NULL), 1);
   world_free(w);
 }
 
@@ -1326,9 +1149,9 @@ static void test_restore_state_strict(void **state) {
   assert_int_equal(tags['B'], 1);
   assert_int_equal(tags['O'], 1);
   reg_node *r;
-  reg_env env = {.user = &w->p[NODE_A], .random = env_random};
-  assert_int_equal(reg_node_new(&r, &w->rcfg, &env, w->p[NODE_A].dht,
-                                &w->p[NODE_A].ident, w->now),
+  reg_env env = {.user = nd(w, NODE_A), .random = nh_random};
+  assert_int_equal(reg_node_new(&r, &w->rcfg, &env, nd(w, NODE_A)->dht,
+                                &nd(w, NODE_A)->ident, w->net->now),
                    0);
   for (size_t i = 0; i < s->n; i++) {
     kv *e = &s->e[i];
@@ -1337,25 +1160,28 @@ static void test_restore_state_strict(void **state) {
     memcpy(v, e->v, e->vl);
     /* a bad version, a short or long value, a short or long key */
     v[0] ^= 3;
-    assert_int_equal(reg_node_restore_state(r, w->now, k, e->kl, v, e->vl),
+    assert_int_equal(reg_node_restore_state(r, w->net->now, k, e->kl, v, e->vl),
                      REG_ERR_MALFORMED);
     v[0] ^= 3;
-    assert_int_equal(reg_node_restore_state(r, w->now, k, e->kl, v, e->vl - 1),
-                     REG_ERR_MALFORMED);
+    assert_int_equal(
+        reg_node_restore_state(r, w->net->now, k, e->kl, v, e->vl - 1),
+        REG_ERR_MALFORMED);
     v[e->vl] = 0;
-    assert_int_equal(reg_node_restore_state(r, w->now, k, e->kl, v, e->vl + 1),
-                     REG_ERR_MALFORMED);
+    assert_int_equal(
+        reg_node_restore_state(r, w->net->now, k, e->kl, v, e->vl + 1),
+        REG_ERR_MALFORMED);
     if (k[0] != 'P') {
       assert_int_equal(
-          reg_node_restore_state(r, w->now, k, e->kl - 1, v, e->vl),
+          reg_node_restore_state(r, w->net->now, k, e->kl - 1, v, e->vl),
           REG_ERR_MALFORMED);
       k[e->kl] = 0;
       assert_int_equal(
-          reg_node_restore_state(r, w->now, k, e->kl + 1, v, e->vl),
+          reg_node_restore_state(r, w->net->now, k, e->kl + 1, v, e->vl),
           REG_ERR_MALFORMED);
     }
-    assert_int_equal(reg_node_restore_state(r, w->now, k, e->kl, v, e->vl), 0);
-    assert_int_equal(reg_node_restore_state(r, w->now, k, e->kl, v, e->vl),
+    assert_int_equal(reg_node_restore_state(r, w->net->now, k, e->kl, v, e->vl),
+                     0);
+    assert_int_equal(reg_node_restore_state(r, w->net->now, k, e->kl, v, e->vl),
                      k[0] == 'B' ? 0 : REG_ERR_DUPLICATE);
   }
   reg_stats st;
@@ -1367,42 +1193,43 @@ static void test_restore_state_strict(void **state) {
                             "Pnoat.test", "Pa@b@c", "P@x.test", "Pu@"};
   uint8_t v9[9] = {1};
   for (size_t i = 0; i < sizeof bad_addr / sizeof *bad_addr; i++)
-    assert_int_equal(reg_node_restore_state(r, w->now,
+    assert_int_equal(reg_node_restore_state(r, w->net->now,
                                             (const uint8_t *)bad_addr[i],
                                             strlen(bad_addr[i]), v9, 9),
                      REG_ERR_MALFORMED);
   uint8_t nul[] = {'P', 'a', 0, '@', 'b'};
-  assert_int_equal(reg_node_restore_state(r, w->now, nul, sizeof nul, v9, 9),
-                   REG_ERR_MALFORMED);
+  assert_int_equal(
+      reg_node_restore_state(r, w->net->now, nul, sizeof nul, v9, 9),
+      REG_ERR_MALFORMED);
   /* Fields out of range. */
   uint8_t hk[65] = {'H'}, hv[82] = {1};
   hv[25] = 200; /* level */
-  assert_int_equal(reg_node_restore_state(r, w->now, hk, 65, hv, 82),
+  assert_int_equal(reg_node_restore_state(r, w->net->now, hk, 65, hv, 82),
                    REG_ERR_MALFORMED);
   hv[25] = 0;
   memset(hv + 26, 0, 8); /* level 0 with a scheduled level */
-  assert_int_equal(reg_node_restore_state(r, w->now, hk, 65, hv, 82),
+  assert_int_equal(reg_node_restore_state(r, w->net->now, hk, 65, hv, 82),
                    REG_ERR_MALFORMED);
   uint8_t bk[49] = {'B'}, bv[18] = {1, 4};
-  assert_int_equal(reg_node_restore_state(r, w->now, bk, 49, bv, 18),
+  assert_int_equal(reg_node_restore_state(r, w->net->now, bk, 49, bv, 18),
                    REG_ERR_MALFORMED);
   bv[1] = 0;
   bv[2] = 9; /* created 9 > expires 0 */
-  assert_int_equal(reg_node_restore_state(r, w->now, bk, 49, bv, 18),
+  assert_int_equal(reg_node_restore_state(r, w->net->now, bk, 49, bv, 18),
                    REG_ERR_MALFORMED);
   uint8_t empty = 0;
-  assert_int_equal(reg_node_restore_state(r, w->now, &empty, 0, &empty, 0),
+  assert_int_equal(reg_node_restore_state(r, w->net->now, &empty, 0, &empty, 0),
                    REG_ERR_MALFORMED);
   /* Random bytes never crash it and are refused (or, rarely, valid). */
   uint8_t k[300], v[300];
   const char tagset[] = "PHBOX";
   for (int t = 0; t < 5000; t++) {
-    size_t kl = 1 + rnd(w) % 100, vl = rnd(w) % 100;
-    rnd_fill(w, k, kl);
-    rnd_fill(w, v, vl);
-    k[0] = (uint8_t)tagset[rnd(w) % 5];
+    size_t kl = 1 + nh_rand(w->net) % 100, vl = nh_rand(w->net) % 100;
+    nh_rand_fill(w->net, k, kl);
+    nh_rand_fill(w->net, v, vl);
+    k[0] = (uint8_t)tagset[nh_rand(w->net) % 5];
     if (vl) v[0] = 1;
-    (void)reg_node_restore_state(r, w->now, k, kl, v, vl);
+    (void)reg_node_restore_state(r, w->net->now, k, kl, v, vl);
   }
   reg_node_free(r);
   reg_batch_free(b1);
@@ -1419,24 +1246,24 @@ static void test_publish_refuses_bad_files(void **state) {
   assert_int_equal(reg_batch_file_encode(b, &file, &len), 0);
   reg_node *r = w->p[0].reg;
   /* truncated, tampered anywhere after the header, empty */
-  assert_true(reg_node_publish_batch(r, w->now, file, len - 1, on_published,
-                                     &res) < 0);
+  assert_true(reg_node_publish_batch(r, w->net->now, file, len - 1,
+                                     on_published, &res) < 0);
   for (size_t at = 12; at < len; at += 97) {
     file[at] ^= 0x20;
-    assert_true(reg_node_publish_batch(r, w->now, file, len, on_published,
+    assert_true(reg_node_publish_batch(r, w->net->now, file, len, on_published,
                                        &res) < 0);
     file[at] ^= 0x20;
   }
   assert_int_equal(
-      reg_node_publish_batch(r, w->now, file, 0, on_published, &res),
+      reg_node_publish_batch(r, w->net->now, file, 0, on_published, &res),
       REG_ERR_INVALID_ARGUMENT);
   assert_int_equal(r->n_pubs, 0);
   dht_stats ds;
-  dht_node_stats(w->p[0].dht, &ds);
+  dht_node_stats(nd(w, 0)->dht, &ds);
   assert_int_equal(ds.own_records, 0);
   /* Expired by now: refused too. */
-  w->now += 31 * DAY;
-  assert_true(reg_node_publish_batch(r, w->now, file, len, on_published,
+  w->net->now += 31 * DAY;
+  assert_true(reg_node_publish_batch(r, w->net->now, file, len, on_published,
                                      &res) < 0);
   assert_false(res.done);
   free(file);
@@ -1449,39 +1276,42 @@ static void test_api_arguments(void **state) {
   reg_node *r = (reg_node *)1;
   (void)state;
   world *w = world_single(11);
-  reg_env env = {.user = &w->p[0], .random = env_random};
+  reg_env env = {.user = nd(w, 0), .random = nh_random};
   test_reg_config(&c);
   c.forward_permille = 1000; /* forwarding forever */
   assert_int_equal(
-      reg_node_new(&r, &c, &env, w->p[0].dht, &w->p[0].ident, w->now),
+      reg_node_new(&r, &c, &env, nd(w, 0)->dht, &nd(w, 0)->ident, w->net->now),
       REG_ERR_INVALID_ARGUMENT);
   assert_null(r);
   test_reg_config(&c);
   env.random = NULL;
   assert_int_equal(
-      reg_node_new(&r, &c, &env, w->p[0].dht, &w->p[0].ident, w->now),
+      reg_node_new(&r, &c, &env, nd(w, 0)->dht, &nd(w, 0)->ident, w->net->now),
       REG_ERR_INVALID_ARGUMENT);
   reg_node *n = w->p[3].reg;
   const char *bad[] = {"", "nobody", "a@b@c", "a b@c", "@x", "x@"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    assert_int_equal(reg_node_protect_add(n, w->now, bad[i]), REG_ERR_ADDRESS);
-  assert_int_equal(reg_node_protect_add(n, w->now, NULL), REG_ERR_ADDRESS);
-  assert_int_equal(reg_node_protect_add(n, w->now, "A@B.c"), 0);
-  assert_int_equal(reg_node_protect_add(n, w->now, "a@b.C"), REG_ERR_DUPLICATE);
-  assert_int_equal(reg_node_protect_remove(n, w->now, "x@y.z"),
+    assert_int_equal(reg_node_protect_add(n, w->net->now, bad[i]),
+                     REG_ERR_ADDRESS);
+  assert_int_equal(reg_node_protect_add(n, w->net->now, NULL), REG_ERR_ADDRESS);
+  assert_int_equal(reg_node_protect_add(n, w->net->now, "A@B.c"), 0);
+  assert_int_equal(reg_node_protect_add(n, w->net->now, "a@b.C"),
+                   REG_ERR_DUPLICATE);
+  assert_int_equal(reg_node_protect_remove(n, w->net->now, "x@y.z"),
                    DHT_ERR_NOT_FOUND);
   assert_int_equal(w->p[3].state.n, 1);
-  assert_int_equal(reg_node_protect_remove(n, w->now, " a@B.c"), 0);
+  assert_int_equal(reg_node_protect_remove(n, w->net->now, " a@B.c"), 0);
   assert_int_equal(w->p[3].state.n, 0); /* state_del ran */
   assert_int_equal(reg_node_protect_list(n, NULL, NULL), 0);
   n->cfg.max_protected = 2;
-  assert_int_equal(reg_node_protect_add(n, w->now, "a@b.c"), 0);
-  assert_int_equal(reg_node_protect_add(n, w->now, "b@b.c"), 0);
-  assert_int_equal(reg_node_protect_add(n, w->now, "c@b.c"), REG_ERR_TOO_LARGE);
+  assert_int_equal(reg_node_protect_add(n, w->net->now, "a@b.c"), 0);
+  assert_int_equal(reg_node_protect_add(n, w->net->now, "b@b.c"), 0);
+  assert_int_equal(reg_node_protect_add(n, w->net->now, "c@b.c"),
+                   REG_ERR_TOO_LARGE);
   /* Time never goes backward: an earlier now is taken as the latest. */
-  reg_node_handle_expiry(n, w->now + DHT_SEC);
-  reg_node_handle_expiry(n, w->now);
-  assert_true(reg_node_next_deadline(n) >= w->now);
+  reg_node_handle_expiry(n, w->net->now + DHT_SEC);
+  reg_node_handle_expiry(n, w->net->now);
+  assert_true(reg_node_next_deadline(n) >= w->net->now);
   world_free(w);
 }
 
@@ -1498,14 +1328,15 @@ static void test_origin_backpressure(void **state) {
   for (size_t i = 0; i < n_prot; i++) {
     char a[64];
     address_of(a, sizeof a, i);
-    assert_int_equal(reg_node_protect_add(r, w->now, a), 0);
+    assert_int_equal(reg_node_protect_add(r, w->net->now, a), 0);
   }
   reg_batch *b = batch_make(w, 0, n_batch, 0, 0);
   const reg_manifest *m = reg_batch_manifest(b);
   size_t n;
   const uint64_t *e = reg_batch_entries(b, &n);
-  reg_live *lb = reg_live_add(r, w->sender.pk, m->batch_id, w->now / DHT_SEC,
-                              w->now / DHT_SEC + DAY / DHT_SEC, REG_PH_READY);
+  reg_live *lb =
+      reg_live_add(r, w->sender.pk, m->batch_id, w->net->now / DHT_SEC,
+                   w->net->now / DHT_SEC + DAY / DHT_SEC, REG_PH_READY);
   assert_non_null(lb);
   memcpy(lb->salt, m->salt, REG_SALT_LEN);
   lb->entries = malloc(n * sizeof *e);
@@ -1528,12 +1359,12 @@ static void test_origin_backpressure(void **state) {
   assert_non_null(ent);
   assert_int_equal(ent->v[1], 2); /* not yet matched */
   /* Still full: nothing more. */
-  reg_node_handle_expiry(r, w->now);
+  reg_node_handle_expiry(r, w->net->now);
   assert_int_equal(rstats(w, 1).matches, st.matches);
   /* The queue drains (here: emptied by hand). */
   for (size_t i = 0; i < r->n_sends; i++) free(r->sends[i]);
   r->n_sends = r->n_origin = 0;
-  reg_node_handle_expiry(r, w->now);
+  reg_node_handle_expiry(r, w->net->now);
   assert_int_equal(rstats(w, 1).matches, n_prot);
   assert_int_equal(r->n_origin, n_prot - st.matches);
   assert_int_equal(lb->rematch, 0);

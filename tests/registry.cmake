@@ -39,5 +39,7 @@ if(NOINTRUDE_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
 endif()
 
 # ---- engine (owner: engine) ---------------------------------------------
-ni_add_test(reg_node_test SOURCES reg_node_test.c LIBS nointrude::registry
+# reg_node_test runs on node_test's in-memory network (net_harness.c).
+ni_add_test(reg_node_test SOURCES reg_node_test.c net_harness.c
+  LIBS nointrude::registry
   INCLUDES ${PROJECT_SOURCE_DIR}/node/registry/src)

@@ -128,17 +128,31 @@ static void test_closest_matches_sort(void **state) {
   assert_int_equal(n, rt.n_live);
   assert_true(n >= 100);
   for (size_t i = 0; i < n; i++) memcpy(ids[i], all[i].id, DHT_ID_LEN);
-  for (int round = 0; round < 20; round++) {
-    uint8_t target[DHT_ID_LEN];
+  /* Random targets (mostly in the far buckets), targets inside each
+   * bucket's range and beyond the deepest, and our own ID; several list
+   * lengths, so that the bucket-by-bucket selection is checked against
+   * the sort wherever it stops. */
+  static const size_t maxes[] = {1, 5, 16, DHT_K_MAX};
+  for (int round = 0; round < 20 + 16 + 1; round++) {
+    uint8_t target[DHT_ID_LEN], rnd[DHT_ID_LEN];
     rng_fill(target, sizeof target);
+    if (round >= 20 && round < 36) {
+      rng_fill(rnd, sizeof rnd);
+      dht_rt_random_in_bucket(&rt, (unsigned)(round - 20), rnd, target);
+    } else if (round == 36) {
+      memcpy(target, rt.self, DHT_ID_LEN);
+    }
     sort_target = target;
     qsort(ids, n, DHT_ID_LEN, cmp_sort);
-    size_t got = dht_rt_closest(&rt, target, NULL, out, 16);
-    assert_int_equal(got, 16);
-    for (size_t j = 0; j < got; j++)
-      assert_memory_equal(out[j]->c.id, ids[j], DHT_ID_LEN);
+    for (size_t m = 0; m < sizeof maxes / sizeof *maxes; m++) {
+      size_t got = dht_rt_closest(&rt, target, NULL, out, maxes[m]);
+      assert_int_equal(got, maxes[m] < n ? maxes[m] : n);
+      for (size_t j = 0; j < got; j++)
+        assert_memory_equal(out[j]->c.id, ids[j], DHT_ID_LEN);
+    }
     /* Excluding the closest shifts the list by one. */
-    got = dht_rt_closest(&rt, target, ids[0], out, 16);
+    size_t got = dht_rt_closest(&rt, target, ids[0], out, 16);
+    assert_int_equal(got, 16);
     for (size_t j = 0; j < got; j++)
       assert_memory_equal(out[j]->c.id, ids[j + 1], DHT_ID_LEN);
   }

@@ -26,25 +26,16 @@
 #include "node.h"
 #include "util.h"
 
+/* dht_sorted_find's order of kept records: by slot. */
+static int slot_cmp(const void *recs, size_t i, const void *slot) {
+  return memcmp(((dht_ga_rec *const *)recs)[i]->slot, slot, DHT_KEY_LEN);
+}
+
 /* Binary search by slot: returns 1 and the index if held, else 0 and the
  * insertion index. */
 static int slot_search(const dht_getall *ga, const uint8_t slot[DHT_KEY_LEN],
                        size_t *pos) {
-  size_t lo = 0, hi = ga->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = memcmp(ga->recs[mid]->slot, slot, DHT_KEY_LEN);
-    if (c == 0) {
-      *pos = mid;
-      return 1;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  *pos = lo;
-  return 0;
+  return dht_sorted_find(ga->recs, ga->n, slot, slot_cmp, pos);
 }
 
 static dht_ga_rec *rec_copy(const dht_record *rec,

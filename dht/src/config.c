@@ -16,7 +16,7 @@ void dht_config_default(dht_config *cfg) {
   cfg->bucket_prefix_max = 2;
   cfg->table_prefix_max = 10;
   cfg->request_timeout = 1 * DHT_SEC;
-  cfg->refresh_interval = 15 * 60 * DHT_SEC;
+  cfg->refresh_interval = 60 * 60 * DHT_SEC;
   cfg->replicate_interval = 60 * 60 * DHT_SEC;
   cfg->republish_interval = 30 * 60 * DHT_SEC;
   cfg->clock_skew = 60 * DHT_SEC;

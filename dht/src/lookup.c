@@ -63,25 +63,18 @@ static int visit(dht_lookup *lk, const uint8_t id[DHT_ID_LEN]) {
   return 0;
 }
 
+/* Orders pool entry |i| of the lookup |arr| against the ID |key| by
+ * distance to the target. */
+static int cmp_pool(const void *arr, size_t i, const void *key) {
+  const dht_lookup *lk = arr;
+  return dht_id_cmp_dist(lk->target, lk->pool[i].id, key);
+}
+
 /* Binary search by distance: returns 1 and the index if |id| is in the
  * pool, else 0 and its insertion index. */
 static int pool_search(const dht_lookup *lk, const uint8_t id[DHT_ID_LEN],
                        size_t *pos) {
-  size_t lo = 0, hi = lk->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = dht_id_cmp_dist(lk->target, lk->pool[mid].id, id);
-    if (c == 0) {
-      *pos = mid;
-      return 1;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  *pos = lo;
-  return 0;
+  return dht_sorted_find(lk, lk->n, id, cmp_pool, pos);
 }
 
 int dht_lookup_find(const dht_lookup *lk, const uint8_t id[DHT_ID_LEN]) {

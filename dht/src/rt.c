@@ -59,6 +59,13 @@ static dht_bucket *bucket_get(dht_rt *rt, unsigned b, dht_time now) {
   return &nb[b];
 }
 
+/* A live contact of |bk| was heard from, or a new one joined it: the
+ * bucket is active and needs no refresh lookup for a while (BEP 5's rule:
+ * refresh only buckets unchanged for the refresh interval). */
+static void bucket_active(dht_bucket *bk, dht_time now) {
+  if (bk->refreshed < now) bk->refreshed = now;
+}
+
 static int find_in(const dht_rt_entry *arr, unsigned n,
                    const uint8_t id[DHT_ID_LEN]) {
   for (unsigned i = 0; i < n; i++)
@@ -210,6 +217,7 @@ int dht_rt_seen(dht_rt *rt, const dht_rt_entry *e, dht_time now,
   int i = find_in(bk->live, bk->n_live, e->c.id);
   if (i >= 0) {
     refresh_live(rt, (unsigned)b, &bk->live[i], e, now, rtt_ms);
+    bucket_active(bk, now);
     return DHT_RT_UPDATED;
   }
   if (bk->n_live >= rt->k) return seen_full(rt, bk, e, now, ping);
@@ -225,6 +233,7 @@ int dht_rt_seen(dht_rt *rt, const dht_rt_entry *e, dht_time now,
   if (rv < 0) return rv;
   i = find_in(bk->repl, bk->n_repl, e->c.id);
   if (i >= 0) repl_drop(bk, (unsigned)i);
+  bucket_active(bk, now);
   return DHT_RT_ADDED;
 }
 
@@ -281,19 +290,45 @@ static void closest_insert(const uint8_t target[DHT_ID_LEN],
   if (*n < max) (*n)++;
 }
 
-size_t dht_rt_closest(const dht_rt *rt, const uint8_t target[DHT_ID_LEN],
-                      const uint8_t *exclude, const dht_rt_entry **out,
-                      size_t max) {
-  size_t n = 0;
-  if (max == 0) return 0;
-  for (unsigned b = 0; b < rt->n_buckets; b++) {
+/* Adds the live contacts of buckets |lo|..|hi| (inclusive) to |out|
+ * after its first |n| entries, keeping the nearest |max| - |n| of them in
+ * order. Returns the new count. */
+static size_t closest_from(const dht_rt *rt, unsigned lo, unsigned hi,
+                           const uint8_t target[DHT_ID_LEN],
+                           const uint8_t *exclude, const dht_rt_entry **out,
+                           size_t n, size_t max) {
+  size_t m = 0;
+  for (unsigned b = lo; b <= hi; b++) {
     const dht_bucket *bk = &rt->buckets[b];
     for (unsigned i = 0; i < bk->n_live; i++) {
       if (exclude && memcmp(bk->live[i].c.id, exclude, DHT_ID_LEN) == 0)
         continue;
-      closest_insert(target, &bk->live[i], out, &n, max);
+      closest_insert(target, &bk->live[i], out + n, &m, max - n);
     }
   }
+  return n + m;
+}
+
+/* The XOR metric orders whole buckets: with t = the target's bucket, every
+ * contact of bucket t is nearer the target than any other (it shares t + 1
+ * bits with it), then come buckets deeper than t (they share exactly t
+ * bits), then buckets t - 1, t - 2 .. 0, each farther than the one before.
+ * So only the buckets needed to fill |max| are scanned. */
+size_t dht_rt_closest(const dht_rt *rt, const uint8_t target[DHT_ID_LEN],
+                      const uint8_t *exclude, const dht_rt_entry **out,
+                      size_t max) {
+  size_t n = 0;
+  unsigned nb = rt->n_buckets;
+  int tb = dht_rt_bucket_index(rt, target);
+  unsigned t = tb < 0 || (unsigned)tb >= nb ? nb : (unsigned)tb;
+  if (max == 0 || nb == 0) return 0;
+  if (t < nb) {
+    n = closest_from(rt, t, t, target, exclude, out, n, max);
+    if (n < max && t + 1 < nb)
+      n = closest_from(rt, t + 1, nb - 1, target, exclude, out, n, max);
+  }
+  for (unsigned b = t; b-- > 0 && n < max;)
+    n = closest_from(rt, b, b, target, exclude, out, n, max);
   return n;
 }
 
@@ -312,6 +347,10 @@ void dht_rt_touch(dht_rt *rt, const uint8_t target[DHT_ID_LEN], dht_time now) {
 
 void dht_rt_set_refreshed(dht_rt *rt, unsigned b, dht_time t) {
   if (b < rt->n_buckets) rt->buckets[b].refreshed = t;
+}
+
+unsigned dht_rt_bucket_size(const dht_rt *rt, unsigned b) {
+  return b < rt->n_buckets ? rt->buckets[b].n_live : 0;
 }
 
 int dht_rt_refresh_due(const dht_rt *rt, dht_time now, dht_time interval,

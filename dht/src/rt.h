@@ -33,7 +33,8 @@ typedef struct dht_bucket {
   dht_rt_entry *live;  /* n_live used of cap_live */
   dht_rt_entry *repl;  /* replacement cache, n_repl of DHT_RT_REPL_MAX */
   uint8_t n_live, cap_live, n_repl;
-  dht_time refreshed;  /* last lookup into this bucket's range (ns) */
+  dht_time refreshed;  /* last lookup into this bucket's range, or last
+                          message from one of its live contacts (ns) */
 } dht_bucket;
 
 typedef struct dht_rt {
@@ -107,12 +108,17 @@ size_t dht_rt_closest(const dht_rt *rt, const uint8_t target[DHT_ID_LEN],
 size_t dht_rt_copy(const dht_rt *rt, dht_contact *out, size_t max);
 
 /* dht_rt_touch marks the bucket that |target| falls in as refreshed at
- * |now| (a lookup went into its range). */
+ * |now| (a lookup went into its range). dht_rt_seen does the same for the
+ * bucket of a live contact heard from or added. */
 void dht_rt_touch(dht_rt *rt, const uint8_t target[DHT_ID_LEN], dht_time now);
 
 /* dht_rt_set_refreshed sets bucket |b|'s refresh clock to |t| (a time
  * in the past makes it due sooner, one in the future postpones it). */
 void dht_rt_set_refreshed(dht_rt *rt, unsigned b, dht_time t);
+
+/* dht_rt_bucket_size returns the number of live contacts in bucket |b|
+ * (0 for a bucket beyond the deepest one in use). */
+unsigned dht_rt_bucket_size(const dht_rt *rt, unsigned b);
 
 /* dht_rt_refresh_due returns the index of a bucket idle for at least
  * |interval| at |now| (buckets up to the deepest one in use), or -1.

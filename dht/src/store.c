@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 void dht_store_init(dht_store *st, uint32_t author_max_records,
                     uint32_t author_max_bytes, uint64_t max_bytes) {
   memset(st, 0, sizeof *st);
@@ -57,44 +59,34 @@ static int cmp_ks(const dht_srec *r, const uint8_t key[DHT_KEY_LEN],
   return c ? c : memcmp(r->slot, slot, DHT_KEY_LEN);
 }
 
+/* A (key, slot) pair searched for in the records. */
+typedef struct key_slot {
+  const uint8_t *key, *slot;
+} key_slot;
+
+/* dht_sorted_find's order of the records: by (key, slot). */
+static int rec_cmp(const void *recs, size_t i, const void *ks) {
+  const key_slot *k = ks;
+  return cmp_ks(((dht_srec *const *)recs)[i], k->key, k->slot);
+}
+
+/* dht_sorted_find's order of the authors: by public key. */
+static int author_cmp(const void *authors, size_t i, const void *pk) {
+  return memcmp(((const dht_author_use *)authors)[i].pk, pk, NC_PK_LEN);
+}
+
 /* Binary search: returns 1 and the index if (key, slot) is held, else 0
  * and the insertion index. */
 static int rec_search(const dht_store *st, const uint8_t key[DHT_KEY_LEN],
                       const uint8_t slot[DHT_KEY_LEN], size_t *pos) {
-  size_t lo = 0, hi = st->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = cmp_ks(st->recs[mid], key, slot);
-    if (c == 0) {
-      *pos = mid;
-      return 1;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  *pos = lo;
-  return 0;
+  const key_slot ks = {key, slot};
+  return dht_sorted_find(st->recs, st->n, &ks, rec_cmp, pos);
 }
 
+/* The same for the authors' use, by public key. */
 static int author_search(const dht_store *st, const uint8_t pk[NC_PK_LEN],
                          size_t *pos) {
-  size_t lo = 0, hi = st->n_authors;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = memcmp(st->authors[mid].pk, pk, NC_PK_LEN);
-    if (c == 0) {
-      *pos = mid;
-      return 1;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  *pos = lo;
-  return 0;
+  return dht_sorted_find(st->authors, st->n_authors, pk, author_cmp, pos);
 }
 
 const dht_author_use *dht_store_author(const dht_store *st,

@@ -1,7 +1,8 @@
 /*
  * Internal: small helpers shared by the DHT engine modules: the XOR
- * metric on 256-bit IDs, overflow-safe time arithmetic and address
- * prefixes. Everything is static inline; no state.
+ * metric on 256-bit IDs, overflow-safe time arithmetic, address prefixes
+ * and binary search in sorted arrays. Everything is static inline; no
+ * state.
  */
 #ifndef NOINTRUDE_DHT_UTIL_H
 #define NOINTRUDE_DHT_UTIL_H
@@ -81,6 +82,33 @@ static inline int dht_addr_same(const dht_addr *a, const dht_addr *b) {
   size_t n = a->family == 4 ? 4 : 16;
   return a->family == b->family && a->port == b->port &&
          memcmp(a->ip, b->ip, n) == 0;
+}
+
+/* dht_sorted_find binary-searches the |n| elements of |arr|, sorted
+ * ascending, for |key|; |cmp| compares element |i| of |arr| with |key|
+ * (negative: the element sorts before it, 0: it is the key). Returns 1
+ * and the element's index in |*pos| if found, else 0 and in |*pos| the
+ * index where |key| would be inserted. Inline, so that a constant |cmp|
+ * is inlined too. */
+static inline int dht_sorted_find(const void *arr, size_t n, const void *key,
+                                  int (*cmp)(const void *arr, size_t i,
+                                             const void *key),
+                                  size_t *pos) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = cmp(arr, mid, key);
+    if (c == 0) {
+      *pos = mid;
+      return 1;
+    }
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *pos = lo;
+  return 0;
 }
 
 #endif /* NOINTRUDE_DHT_UTIL_H */

@@ -1,5 +1,6 @@
 /*
- * Process and file plumbing for the integration test (see harness.h).
+ * Process and file plumbing for the integration tests, and the network of
+ * nodes built on it (see harness.h).
  *
  * Every child goes into one table. Teardown, the signal handlers and the
  * wait helpers all go through it, so a failing assertion anywhere leaves
@@ -8,16 +9,21 @@
  * program: even a SIGKILLed test (ctest timeout) takes its nodes with it.
  */
 #define _GNU_SOURCE
-#include "harness.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +31,10 @@
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+
+#include <cmocka.h>
+
+#include "harness.h"
 
 extern char **environ;
 
@@ -369,4 +379,305 @@ int it_is_hex32(const char *s) {
       return 0;
   }
   return n == 64;
+}
+
+/* ---- a network of nodes -------------------------------------------------- */
+
+#define ARGV_MAX 40   /* arguments of one command */
+#define TAIL_LINES 15 /* log lines shown per node after a failure */
+
+int it_prologue(it_net *net, int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], IT_EXEC_FLAG) == 0)
+    return it_exec_child(argc, argv);
+  ssize_t n = readlink("/proc/self/exe", net->self, sizeof net->self - 1);
+  if (n <= 0) {
+    fprintf(stderr, "cannot resolve /proc/self/exe\n");
+    return 1;
+  }
+  net->self[n] = '\0';
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  return -1;
+}
+
+/* Whether UDP |port| can be bound on every node address right now. */
+static int port_free(const it_net *net, unsigned port) {
+  for (int i = 0; i < net->n; i++) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(0x7f000001u + ((uint32_t)i << 16));
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+      close(fd);
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+static unsigned pick_port(const it_net *net, unsigned mult, unsigned add) {
+  unsigned port = 20000u + ((unsigned)getpid() * mult + add) % 30000u;
+  for (int tries = 0; tries < 200; tries++, port++) {
+    if (port_free(net, port))
+      return port;
+  }
+  return 0;
+}
+
+int it_net_setup(it_net *net, const char *tmp_template, unsigned port_mult,
+                 unsigned port_add) {
+  if (net->n > IT_NODES_MAX || strlen(tmp_template) >= sizeof net->tmp_dir)
+    return -1;
+  strcpy(net->tmp_dir, tmp_template);
+  if (mkdtemp(net->tmp_dir) == NULL || it_init(net->tmp_dir, net->self) != 0)
+    return -1;
+  net->port = pick_port(net, port_mult, port_add);
+  if (net->port == 0)
+    return -1;
+  for (int i = 0; i < net->n; i++) {
+    it_node *nd = &net->nodes[i];
+    snprintf(nd->dir, sizeof nd->dir, "%s/n%02d", net->tmp_dir, i);
+    snprintf(nd->log, sizeof nd->log, "%s/n%02d.log", net->tmp_dir, i);
+    snprintf(nd->addr, sizeof nd->addr, "127.%d.0.1:%u", i + 1, net->port);
+  }
+  printf("%s: %d nodes, port %u, temp dir %s\n", net->name, net->n, net->port,
+         net->tmp_dir);
+  return 0;
+}
+
+void it_net_teardown(it_net *net) {
+  int left = it_children_kill_all();
+  if (left > 0)
+    printf("teardown: killed %d child process(es)\n", left);
+  for (int i = 0; i < net->n; i++)
+    net->nodes[i].pid = 0;
+  if (net->failures == 0 && getenv("NI_IT_KEEP") == NULL)
+    it_rm_rf(net->tmp_dir);
+  else
+    printf("%s: logs and data kept in %s\n", net->name, net->tmp_dir);
+}
+
+/* Prints the latest command and every started node's state and log tail. */
+static void dump_logs(it_net *net) {
+  char why[32];
+  printf("last command: %s\n", it_cmd_output(net));
+  for (int i = 0; i < net->n; i++) {
+    it_node *nd = &net->nodes[i];
+    if (!nd->started)
+      continue;
+    int st;
+    const char *state = "stopped";
+    if (it_running(net, i) && it_child_exited(nd->pid, &st) == 1) {
+      state = it_status_text(st, why, sizeof why);
+      nd->pid = 0;
+    } else if (it_running(net, i)) {
+      state = "running";
+    }
+    char title[96];
+    snprintf(title, sizeof title, "node %d %s [%s]", i, nd->addr, state);
+    it_print_log_tail(title, nd->log, TAIL_LINES);
+  }
+}
+
+int it_step_setup(void **state) {
+  it_net *net = *state;
+  net->step_passed = net->step_skipped = 0;
+  return 0;
+}
+
+int it_step_teardown(void **state) {
+  it_net *net = *state;
+  if (!net->step_passed && !net->step_skipped) {
+    net->failures++;
+    dump_logs(net);
+  }
+  return 0;
+}
+
+int it_cmd(it_net *net, double timeout_s, char *const argv[]) {
+  size_t used = 0;
+  net->last_cmd[0] = '\0';
+  for (size_t i = 0; argv[i] != NULL && used < sizeof net->last_cmd; i++)
+    used += (size_t)snprintf(net->last_cmd + used, sizeof net->last_cmd - used,
+                             "%s%s", i ? " " : "", argv[i]);
+  return it_run(&net->r, timeout_s, argv);
+}
+
+const char *it_cmd_output(const it_net *net) {
+  static char buf[4096];
+  snprintf(buf, sizeof buf,
+           "`%.1200s` exit %d after %.1f s\nstdout: %.800s\nstderr: %.1200s",
+           net->last_cmd, net->r.exit_code, net->r.seconds, net->r.out,
+           net->r.err);
+  return buf;
+}
+
+json_t *it_output_json(const it_net *net) {
+  json_error_t err;
+  return json_loads(net->r.out, 0, &err);
+}
+
+json_t *it_status_json(it_net *net, int n) {
+  char *argv[] = {(char *)net->bin, "status",          "--json",
+                  "--data-dir",     net->nodes[n].dir, NULL};
+  if (it_cmd(net, net->cli_timeout_s, argv) != 0)
+    return NULL;
+  return it_output_json(net);
+}
+
+int it_wire_client(it_net *net, int n, const char *difficulty,
+                   const char *mode) {
+  char *argv[] = {(char *)net->wire_client,
+                  "--difficulty",
+                  (char *)difficulty,
+                  "--bind",
+                  IT_TOOL_BIND,
+                  net->nodes[n].addr,
+                  (char *)mode,
+                  NULL};
+  return it_cmd(net, net->cli_timeout_s, argv);
+}
+
+void it_keygen(it_net *net, int n, const char *difficulty) {
+  it_node *nd = &net->nodes[n];
+  char *argv[] = {(char *)net->bin, "keygen",           "--data-dir", nd->dir,
+                  "--difficulty",   (char *)difficulty, NULL};
+  IT_CHECK(it_mkdir(nd->dir) == 0, "mkdir %s: %s", nd->dir, strerror(errno));
+  IT_CHECK(it_cmd(net, net->cli_timeout_s, argv) == 0, "keygen for node %d: %s",
+           n, it_cmd_output(net));
+  char *line = strtok(it_trim(net->r.out), "\n");
+  IT_CHECK(line != NULL && it_is_hex32(line),
+           "keygen printed \"%s\", not a 64-digit hex ID", net->r.out);
+  strcpy(nd->id, line);
+}
+
+void it_node_start(it_net *net, int n, int bootstrap,
+                   const char *const *extra) {
+  it_node *nd = &net->nodes[n];
+  char *argv[ARGV_MAX];
+  size_t k = 0;
+  argv[k++] = (char *)net->bin;
+  argv[k++] = "node";
+  argv[k++] = "--data-dir";
+  argv[k++] = nd->dir;
+  argv[k++] = "--listen";
+  argv[k++] = nd->addr;
+  if (bootstrap >= 0) {
+    argv[k++] = "--bootstrap";
+    argv[k++] = net->nodes[bootstrap].addr;
+  }
+  for (size_t i = 0; extra != NULL && extra[i] != NULL && k + 3 < ARGV_MAX; i++)
+    argv[k++] = (char *)extra[i];
+  if (getenv("NI_IT_LOG_LEVEL") != NULL) {
+    argv[k++] = "--log-level";
+    argv[k++] = getenv("NI_IT_LOG_LEVEL");
+  }
+  argv[k] = NULL;
+  FILE *log = fopen(nd->log, "a");
+  if (log != NULL) {
+    fprintf(log, "===== %s: starting node %d =====\n", net->name, n);
+    fclose(log);
+  }
+  nd->pid = it_spawn_daemon(argv, nd->log);
+  nd->started = 1;
+  IT_CHECK(nd->pid > 0, "could not spawn node %d", n);
+}
+
+void it_wait_ready(it_net *net, int n) {
+  double deadline = it_now() + net->wait_s;
+  for (;;) {
+    it_require_alive(net, n);
+    json_t *st = it_status_json(net, n);
+    json_t *id = st != NULL ? json_object_get(st, "id") : NULL;
+    if (json_is_string(id)) {
+      int same = strcasecmp(json_string_value(id), net->nodes[n].id) == 0;
+      IT_CHECK(same, "node %d reports id %s, keygen printed %s", n,
+               json_string_value(id), net->nodes[n].id);
+      json_decref(st);
+      return;
+    }
+    json_decref(st);
+    IT_CHECK(it_now() < deadline,
+             "node %d not answering status after %.0f s: %s", n, net->wait_s,
+             it_cmd_output(net));
+    it_sleep_ms(net->poll_ms);
+  }
+}
+
+int it_running(const it_net *net, int n) { return net->nodes[n].pid > 0; }
+
+void it_require_alive(it_net *net, int n) {
+  int st;
+  if (!it_running(net, n) || it_child_exited(net->nodes[n].pid, &st) != 1)
+    return;
+  char why[32];
+  net->nodes[n].pid = 0;
+  fail_msg("node %d died unexpectedly (%s)", n,
+           it_status_text(st, why, sizeof why));
+}
+
+int it_node_wait_stopped(it_net *net, int n) {
+  int st = -1;
+  int ended = it_child_wait(net->nodes[n].pid, net->wait_s, &st);
+  if (!ended)
+    st = it_child_kill(net->nodes[n].pid);
+  net->nodes[n].pid = 0;
+  IT_CHECK(ended, "node %d still running %.0f s after SIGTERM (killed)", n,
+           net->wait_s);
+  return st;
+}
+
+void it_node_term(it_net *net, int n) {
+  char why[32];
+  kill(net->nodes[n].pid, SIGTERM);
+  int st = it_node_wait_stopped(net, n);
+  IT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+           "node %d ended with %s on SIGTERM, expected exit 0", n,
+           it_status_text(st, why, sizeof why));
+  IT_CHECK(!it_sanitizer_report_in(net, n),
+           "node %d: sanitizer report in its log", n);
+}
+
+void it_node_kill(it_net *net, int n) {
+  it_child_kill(net->nodes[n].pid);
+  net->nodes[n].pid = 0;
+}
+
+int it_sanitizer_report_in(const it_net *net, int n) {
+  const char *log = net->nodes[n].log;
+  return it_file_has(log, "ERROR: AddressSanitizer") ||
+         it_file_has(log, "ERROR: LeakSanitizer") ||
+         it_file_has(log, "runtime error:");
+}
+
+void it_stop_all(it_net *net) {
+  char why[32];
+  int stopped = 0, bad = 0;
+  for (int i = 0; i < net->n; i++) {
+    if (it_running(net, i))
+      kill(net->nodes[i].pid, SIGTERM);
+  }
+  for (int i = 0; i < net->n; i++) {
+    if (!it_running(net, i))
+      continue;
+    int st = it_node_wait_stopped(net, i);
+    stopped++;
+    int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+                !it_sanitizer_report_in(net, i);
+    if (!clean) {
+      bad++;
+      printf("node %d: %s%s on SIGTERM\n", i,
+             it_status_text(st, why, sizeof why),
+             it_sanitizer_report_in(net, i) ? ", sanitizer report in log" : "");
+    }
+  }
+  IT_CHECK(bad == 0, "%d of %d nodes did not shut down cleanly", bad, stopped);
+  printf("%d nodes exited 0 on SIGTERM, no sanitizer reports\n", stopped);
+}
+
+void it_step_shutdown(void **state) {
+  it_net *net = *state;
+  IT_REQUIRE(net, net->network_up, "step a");
+  it_stop_all(net);
+  net->step_passed = 1;
 }

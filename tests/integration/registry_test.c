@@ -36,6 +36,7 @@
  *      the inboxes of mismatched (key, batch) pairs
  *   i  a user node restarts with its protected addresses
  *   j  every node exits 0 on SIGTERM, no sanitizer report
+ *      (it_step_shutdown, harness.c)
  *
  * Every wait is a bounded poll; on a failure the log tails are printed.
  */
@@ -48,12 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,13 +60,6 @@
 
 #include "harness.h"
 #include "sender_key.h"
-
-#ifndef NI_BIN
-#error "NI_BIN (path of the nointrude binary) must be defined by the build"
-#endif
-#ifndef NI_WIRE_CLIENT
-#error "NI_WIRE_CLIENT (path of the wire_client tool) must be defined"
-#endif
 
 #define N_NODES 12
 #define DIFFICULTY 8
@@ -91,7 +79,6 @@
 #define POLL_MS 200
 #define CLI_TIMEOUT_S 60.0
 #define PUBLISH_TIMEOUT "300" /* seconds: publishing 1,000 records */
-#define TOOL_BIND "127.250.0.1"
 #define MAX_ARGV 40
 
 #define A1 "alice@one.example"
@@ -100,15 +87,6 @@
 #define A3 "carol@three.example"
 #define A4 "dave@four.example"
 #define A5 "erin@five.example"
-
-typedef struct node {
-  char dir[IT_PATH_MAX];
-  char log[IT_PATH_MAX];
-  char addr[32];
-  char id[65];
-  pid_t pid;
-  int started;
-} node;
 
 /* A batch made in step c/g/h and what later steps need of it. */
 typedef struct batch_info {
@@ -121,17 +99,11 @@ typedef struct batch_info {
   int made, published;
 } batch_info;
 
-static char tmp_dir[64];
+static it_net net =
+    IT_NET_INIT("registry_test", N_NODES, WAIT_S, POLL_MS, CLI_TIMEOUT_S);
 
+/* What later steps need from earlier ones. */
 static struct {
-  char self[IT_PATH_MAX];
-  unsigned port;
-  node nodes[N_NODES];
-  char last_cmd[2048];
-  it_result r;
-  int failures;
-  int step_passed, step_skipped;
-  int network_up;
   char key1[IT_PATH_MAX], key2[IT_PATH_MAX]; /* sender keys K1, K2 */
   nc_identity k1, k2;
   batch_info b1, b2, b3;
@@ -141,30 +113,7 @@ static struct {
                            failed on the way */
 } g;
 
-#define CHECK(cond, ...)     \
-  do {                       \
-    if (!(cond))             \
-      fail_msg(__VA_ARGS__); \
-  } while (0)
-
-#define REQUIRE(cond, why)                            \
-  do {                                                \
-    if (!(cond)) {                                    \
-      print_message("[ SKIPPED  ] needs: %s\n", why); \
-      g.step_skipped = 1;                             \
-      skip();                                         \
-    }                                                 \
-  } while (0)
-
 /* ---- commands -------------------------------------------------------- */
-
-static void remember_cmd(char *const argv[]) {
-  size_t used = 0;
-  g.last_cmd[0] = '\0';
-  for (size_t i = 0; argv[i] != NULL && used < sizeof g.last_cmd; i++)
-    used += (size_t)snprintf(g.last_cmd + used, sizeof g.last_cmd - used,
-                             "%s%s", i ? " " : "", argv[i]);
-}
 
 /* run_v runs `nointrude WORDS...` (NULL-terminated list |ap|), with
  * --data-dir of node |n| appended when n >= 0. */
@@ -178,11 +127,10 @@ static int run_v(int n, double timeout_s, const char *first, va_list ap) {
     argv[k++] = (char *)a;
   if (n >= 0) {
     argv[k++] = "--data-dir";
-    argv[k++] = g.nodes[n].dir;
+    argv[k++] = net.nodes[n].dir;
   }
   argv[k] = NULL;
-  remember_cmd(argv);
-  return it_run(&g.r, timeout_s, argv);
+  return it_cmd(&net, timeout_s, argv);
 }
 
 /* cli(n, word, ..., NULL): a command for node |n|. */
@@ -204,52 +152,32 @@ static int offline(const char *first, ...) {
 }
 
 static int publish(int n, const char *file) {
-  char *argv[] = {(char *)NI_BIN, "batch", "publish", (char *)file, "--json",
-                  "--timeout", PUBLISH_TIMEOUT, "--data-dir", g.nodes[n].dir,
-                  NULL};
-  remember_cmd(argv);
-  return it_run(&g.r, atof(PUBLISH_TIMEOUT) + 20, argv);
-}
-
-static const char *cmd_output(void) {
-  static char buf[4096];
-  snprintf(buf, sizeof buf,
-           "`%.1200s` exit %d after %.1f s\nstdout: %.800s\nstderr: %.1200s",
-           g.last_cmd, g.r.exit_code, g.r.seconds, g.r.out, g.r.err);
-  return buf;
+  char *argv[] = {(char *)NI_BIN,   "batch",     "publish",       (char *)file,
+                  "--json",         "--timeout", PUBLISH_TIMEOUT, "--data-dir",
+                  net.nodes[n].dir, NULL};
+  return it_cmd(&net, atof(PUBLISH_TIMEOUT) + 20, argv);
 }
 
 /* ---- JSON and status ------------------------------------------------- */
 
-static json_t *output_json(void) {
-  json_error_t err;
-  return json_loads(g.r.out, 0, &err);
-}
-
-static json_t *status_json(int n) {
-  if (cli(n, "status", "--json", NULL) != 0)
-    return NULL;
-  return output_json();
-}
-
 /* reg_stat returns registry counter |name| of node |n| (-1 if unknown). */
 static double reg_stat(int n, const char *name) {
-  json_t *st = status_json(n);
+  json_t *st = it_status_json(&net, n);
   json_t *v = json_object_get(json_object_get(st, "registry"), name);
   double out = json_is_number(v) ? json_number_value(v) : -1;
   json_decref(st);
-  CHECK(out >= 0, "status --json of node %d has no registry.%s: %s", n, name,
-        cmd_output());
+  IT_CHECK(out >= 0, "status --json of node %d has no registry.%s: %s", n, name,
+           it_cmd_output(&net));
   return out;
 }
 
 static double top_stat(int n, const char *name) {
-  json_t *st = status_json(n);
+  json_t *st = it_status_json(&net, n);
   json_t *v = json_object_get(st, name);
   double out = json_is_number(v) ? json_number_value(v) : -1;
   json_decref(st);
-  CHECK(out >= 0, "status --json of node %d has no %s: %s", n, name,
-        cmd_output());
+  IT_CHECK(out >= 0, "status --json of node %d has no %s: %s", n, name,
+           it_cmd_output(&net));
   return out;
 }
 
@@ -257,8 +185,10 @@ static double top_stat(int n, const char *name) {
 static double wait_stat(int n, const char *name, double min) {
   double deadline = it_now() + WAIT_S, v;
   while ((v = reg_stat(n, name)) < min) {
-    CHECK(it_now() < deadline, "node %d: registry.%s is %.0f after %.0f s, "
-          "want >= %.0f", n, name, v, WAIT_S, min);
+    IT_CHECK(it_now() < deadline,
+             "node %d: registry.%s is %.0f after %.0f s, "
+             "want >= %.0f",
+             n, name, v, WAIT_S, min);
     it_sleep_ms(POLL_MS);
   }
   return v;
@@ -270,11 +200,11 @@ static json_t *get_all(int n, const uint8_t key[DHT_KEY_LEN]) {
   char hex[2 * DHT_KEY_LEN + 1];
   nc_hex_encode(hex, key, DHT_KEY_LEN);
   int rc = cli(n, "get", hex, "--all", "--max", "4096", "--json", NULL);
-  json_t *root = rc == 0 ? output_json() : NULL;
+  json_t *root = rc == 0 ? it_output_json(&net) : NULL;
   json_t *records = json_incref(json_object_get(root, "records"));
   json_decref(root);
-  CHECK(json_is_array(records), "get --all through node %d: %s", n,
-        cmd_output());
+  IT_CHECK(json_is_array(records), "get --all through node %d: %s", n,
+           it_cmd_output(&net));
   return records;
 }
 
@@ -282,30 +212,18 @@ static json_t *get_all(int n, const uint8_t key[DHT_KEY_LEN]) {
 static void record_of(json_t *e, uint8_t *buf, dht_record *rec) {
   const char *hex = json_string_value(json_object_get(e, "record_hex"));
   size_t len = hex ? strlen(hex) / 2 : 0;
-  CHECK(hex && len <= DHT_MAX_RECORD && nc_hex_decode(buf, len, hex) == 0 &&
-            dht_record_decode(rec, buf, len) == 0,
-        "get --all gave a record that does not decode");
+  IT_CHECK(hex && len <= DHT_MAX_RECORD && nc_hex_decode(buf, len, hex) == 0 &&
+               dht_record_decode(rec, buf, len) == 0,
+           "get --all gave a record that does not decode");
 }
 
 /* ---- nodes ----------------------------------------------------------- */
 
-static int running(int n) { return g.nodes[n].pid > 0; }
-
-static void require_alive(int n) {
-  int st;
-  if (!running(n) || it_child_exited(g.nodes[n].pid, &st) != 1)
-    return;
-  char why[32];
-  g.nodes[n].pid = 0;
-  fail_msg("node %d died unexpectedly (%s)", n,
-           it_status_text(st, why, sizeof why));
-}
-
 static void write_config(int n) {
   char path[IT_PATH_MAX + 32];
-  snprintf(path, sizeof path, "%s/nointrude.conf", g.nodes[n].dir);
+  snprintf(path, sizeof path, "%s/nointrude.conf", net.nodes[n].dir);
   FILE *f = fopen(path, "w");
-  CHECK(f != NULL, "cannot write %s", path);
+  IT_CHECK(f != NULL, "cannot write %s", path);
   fprintf(f,
           "# registry_test: a fast, small network\n"
           "difficulty = %d\n"
@@ -324,67 +242,6 @@ static void write_config(int n) {
   fclose(f);
 }
 
-static void node_start(int n, int bootstrap) {
-  node *nd = &g.nodes[n];
-  char *argv[MAX_ARGV];
-  size_t k = 0;
-  argv[k++] = (char *)NI_BIN;
-  argv[k++] = "node";
-  argv[k++] = "--data-dir";
-  argv[k++] = nd->dir;
-  argv[k++] = "--listen";
-  argv[k++] = nd->addr;
-  if (bootstrap >= 0) {
-    argv[k++] = "--bootstrap";
-    argv[k++] = g.nodes[bootstrap].addr;
-  }
-  if (getenv("NI_IT_LOG_LEVEL") != NULL) {
-    argv[k++] = "--log-level";
-    argv[k++] = getenv("NI_IT_LOG_LEVEL");
-  }
-  argv[k] = NULL;
-  FILE *log = fopen(nd->log, "a");
-  if (log != NULL) {
-    fprintf(log, "===== registry_test: starting node %d =====\n", n);
-    fclose(log);
-  }
-  nd->pid = it_spawn_daemon(argv, nd->log);
-  nd->started = 1;
-  CHECK(nd->pid > 0, "could not spawn node %d", n);
-}
-
-static void wait_ready(int n) {
-  double deadline = it_now() + WAIT_S;
-  for (;;) {
-    require_alive(n);
-    json_t *st = status_json(n);
-    int ok = st && json_is_string(json_object_get(st, "id"));
-    json_decref(st);
-    if (ok)
-      return;
-    CHECK(it_now() < deadline, "node %d not answering after %.0f s: %s", n,
-          WAIT_S, cmd_output());
-    it_sleep_ms(POLL_MS);
-  }
-}
-
-static int node_wait_stopped(int n) {
-  int st = -1;
-  int ended = it_child_wait(g.nodes[n].pid, WAIT_S, &st);
-  if (!ended)
-    st = it_child_kill(g.nodes[n].pid);
-  g.nodes[n].pid = 0;
-  CHECK(ended, "node %d still running %.0f s after SIGTERM (killed)", n,
-        WAIT_S);
-  return st;
-}
-
-static int sanitizer_report_in(int n) {
-  return it_file_has(g.nodes[n].log, "ERROR: AddressSanitizer") ||
-         it_file_has(g.nodes[n].log, "ERROR: LeakSanitizer") ||
-         it_file_has(g.nodes[n].log, "runtime error:");
-}
-
 /* ---- files ----------------------------------------------------------- */
 
 /* write_list writes the address file |path|: |extra| addresses (NULL-
@@ -394,7 +251,7 @@ static void write_list(const char *path, size_t n_bulk, const char *prefix,
                        const char *const *extra, size_t bad_line) {
   FILE *f = fopen(path, "w");
   size_t n_extra = 0, line = 1, next_extra = 0;
-  CHECK(f != NULL, "cannot write %s", path);
+  IT_CHECK(f != NULL, "cannot write %s", path);
   while (extra && extra[n_extra])
     n_extra++;
   fprintf(f, "# registry_test address list\n\n");
@@ -417,13 +274,13 @@ static void write_list(const char *path, size_t n_bulk, const char *prefix,
 
 static uint8_t *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
-  CHECK(f != NULL, "cannot read %s", path);
+  IT_CHECK(f != NULL, "cannot read %s", path);
   fseek(f, 0, SEEK_END);
   long size = ftell(f);
   fseek(f, 0, SEEK_SET);
   uint8_t *buf = malloc((size_t)size + 1);
-  CHECK(buf && fread(buf, 1, (size_t)size, f) == (size_t)size, "read %s",
-        path);
+  IT_CHECK(buf && fread(buf, 1, (size_t)size, f) == (size_t)size, "read %s",
+           path);
   fclose(f);
   *len = (size_t)size;
   return buf;
@@ -431,15 +288,15 @@ static uint8_t *read_file(const char *path, size_t *len) {
 
 static void write_file(const char *path, const uint8_t *buf, size_t len) {
   FILE *f = fopen(path, "wb");
-  CHECK(f && fwrite(buf, 1, len, f) == len, "cannot write %s", path);
+  IT_CHECK(f && fwrite(buf, 1, len, f) == len, "cannot write %s", path);
   fclose(f);
 }
 
 /* load_key reads the sender key file |path| into |id|. */
 static void load_key(const char *path, nc_identity *id) {
   char err[1024];
-  CHECK(node_sender_key_load(path, id, err, sizeof err) == 1, "key %s: %s",
-        path, err);
+  IT_CHECK(node_sender_key_load(path, id, err, sizeof err) == 1, "key %s: %s",
+           path, err);
 }
 
 /* make_batch runs batch create for |b| with key |key| and records what
@@ -450,13 +307,13 @@ static void make_batch(batch_info *b, const char *key, const char *pow) {
   int rc = offline("batch", "create", "--addresses", b->addrs, "--out",
                    b->path, "--key", key, "--difficulty", "8", "--pow-bits",
                    pow, "--ttl", "3600", NULL);
-  CHECK(rc == 0, "batch create: %s", cmd_output());
-  printf("batch create %s: %.1f s\n", b->path, g.r.seconds);
+  IT_CHECK(rc == 0, "batch create: %s", it_cmd_output(&net));
+  printf("batch create %s: %.1f s\n", b->path, net.r.seconds);
   uint8_t *buf = read_file(b->path, &len);
   rc = reg_batch_file_decode(&rb, buf, len, DIFFICULTY, 0,
                              (uint64_t)time(NULL));
   free(buf);
-  CHECK(rc == 0, "%s does not decode: %s", b->path, reg_strerror(rc));
+  IT_CHECK(rc == 0, "%s does not decode: %s", b->path, reg_strerror(rc));
   memcpy(b->id, reg_batch_manifest(rb)->batch_id, REG_BATCH_ID_LEN);
   memcpy(b->salt, reg_batch_manifest(rb)->salt, REG_SALT_LEN);
   memcpy(b->sender, reg_batch_sender(rb), NC_PK_LEN);
@@ -467,121 +324,39 @@ static void make_batch(batch_info *b, const char *key, const char *pow) {
 
 /* ---- fixtures -------------------------------------------------------- */
 
-static int port_free(unsigned port) {
-  for (int i = 0; i < N_NODES; i++) {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(0x7f000001u + ((uint32_t)i << 16));
-    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    if (fd >= 0)
-      close(fd);
-    if (!ok)
-      return 0;
-  }
-  return 1;
-}
-
-static unsigned pick_port(void) {
-  unsigned port = 20000u + ((unsigned)getpid() * 13u + 7u) % 30000u;
-  for (int tries = 0; tries < 200; tries++, port++) {
-    if (port_free(port))
-      return port;
-  }
-  return 0;
-}
-
 static int group_setup(void **state) {
   (void)state;
-  strcpy(tmp_dir, "/tmp/ni-reg-XXXXXX");
-  if (nc_init() < 0 || mkdtemp(tmp_dir) == NULL ||
-      it_init(tmp_dir, g.self) != 0)
+  if (nc_init() < 0 || it_net_setup(&net, "/tmp/ni-reg-XXXXXX", 13, 7) != 0)
     return -1;
-  g.port = pick_port();
-  if (g.port == 0)
-    return -1;
-  for (int i = 0; i < N_NODES; i++) {
-    node *nd = &g.nodes[i];
-    snprintf(nd->dir, sizeof nd->dir, "%s/n%02d", tmp_dir, i);
-    snprintf(nd->log, sizeof nd->log, "%s/n%02d.log", tmp_dir, i);
-    snprintf(nd->addr, sizeof nd->addr, "127.%d.0.1:%u", i + 1, g.port);
-  }
-  snprintf(g.key1, sizeof g.key1, "%s/sender1.key", tmp_dir);
-  snprintf(g.key2, sizeof g.key2, "%s/sender2.key", tmp_dir);
+  const char *tmp = net.tmp_dir;
+  snprintf(g.key1, sizeof g.key1, "%s/sender1.key", tmp);
+  snprintf(g.key2, sizeof g.key2, "%s/sender2.key", tmp);
   batch_info *bs[] = {&g.b1, &g.b2, &g.b3};
   for (int i = 0; i < 3; i++) {
-    snprintf(bs[i]->path, sizeof bs[i]->path, "%s/batch%d.nib", tmp_dir, i + 1);
-    snprintf(bs[i]->addrs, sizeof bs[i]->addrs, "%s/list%d.txt", tmp_dir,
-             i + 1);
+    snprintf(bs[i]->path, sizeof bs[i]->path, "%s/batch%d.nib", tmp, i + 1);
+    snprintf(bs[i]->addrs, sizeof bs[i]->addrs, "%s/list%d.txt", tmp, i + 1);
   }
-  printf("registry_test: %d nodes, port %u, temp dir %s\n", N_NODES, g.port,
-         tmp_dir);
   return 0;
 }
 
 static int group_teardown(void **state) {
   (void)state;
-  int left = it_children_kill_all();
-  if (left > 0)
-    printf("teardown: killed %d child process(es)\n", left);
-  for (int i = 0; i < N_NODES; i++)
-    g.nodes[i].pid = 0;
   nc_identity_wipe(&g.k1);
   nc_identity_wipe(&g.k2);
   free(g.scratch[0]);
   free(g.scratch[1]);
-  if (g.failures == 0 && getenv("NI_IT_KEEP") == NULL)
-    it_rm_rf(tmp_dir);
-  else
-    printf("registry_test: logs and data kept in %s\n", tmp_dir);
-  return 0;
-}
-
-static void dump_logs(void) {
-  char why[32];
-  printf("last command: %s\n", cmd_output());
-  for (int i = 0; i < N_NODES; i++) {
-    node *nd = &g.nodes[i];
-    if (!nd->started)
-      continue;
-    int st;
-    const char *state = "stopped";
-    if (running(i) && it_child_exited(nd->pid, &st) == 1) {
-      state = it_status_text(st, why, sizeof why);
-      nd->pid = 0;
-    } else if (running(i)) {
-      state = "running";
-    }
-    char title[96];
-    snprintf(title, sizeof title, "node %d %s [%s]", i, nd->addr, state);
-    it_print_log_tail(title, nd->log, 12);
-  }
-}
-
-static int step_setup(void **state) {
-  (void)state;
-  g.step_passed = g.step_skipped = 0;
-  return 0;
-}
-
-static int step_teardown(void **state) {
-  (void)state;
-  if (!g.step_passed && !g.step_skipped) {
-    g.failures++;
-    dump_logs();
-  }
+  it_net_teardown(&net);
   return 0;
 }
 
 /* ---- a: the network -------------------------------------------------- */
 
+/* Makes node |n|'s directory, its config file and its key. */
 static void keygen(int n) {
-  node *nd = &g.nodes[n];
-  CHECK(it_mkdir(nd->dir) == 0, "mkdir %s: %s", nd->dir, strerror(errno));
+  const char *dir = net.nodes[n].dir;
+  IT_CHECK(it_mkdir(dir) == 0, "mkdir %s: %s", dir, strerror(errno));
   write_config(n);
-  CHECK(cli(n, "keygen", "--difficulty", "8", NULL) == 0, "keygen: %s",
-        cmd_output());
-  snprintf(nd->id, sizeof nd->id, "%.64s", g.r.out);
+  it_keygen(&net, n, "8");
 }
 
 static void step_a_network(void **state) {
@@ -589,61 +364,65 @@ static void step_a_network(void **state) {
   double start = it_now();
   for (int i = 0; i < N_NODES; i++)
     keygen(i);
-  node_start(0, -1);
-  wait_ready(0);
+  it_node_start(&net, 0, -1, NULL);
+  it_wait_ready(&net, 0);
   for (int i = 1; i < N_NODES; i++)
-    node_start(i, 0);
+    it_node_start(&net, i, 0, NULL);
   for (int i = 1; i < N_NODES; i++)
-    wait_ready(i);
+    it_wait_ready(&net, i);
   double deadline = it_now() + WAIT_S;
   for (int i = 0; i < N_NODES; i++) {
     while (top_stat(i, "contacts") < MIN_CONTACTS) {
-      require_alive(i);
-      CHECK(it_now() < deadline, "node %d below %d contacts after %.0f s", i,
-            MIN_CONTACTS, WAIT_S);
+      it_require_alive(&net, i);
+      IT_CHECK(it_now() < deadline, "node %d below %d contacts after %.0f s", i,
+               MIN_CONTACTS, WAIT_S);
       it_sleep_ms(POLL_MS);
     }
   }
   printf("network of %d nodes up in %.1f s\n", N_NODES, it_now() - start);
-  g.network_up = 1;
-  g.step_passed = 1;
+  net.network_up = 1;
+  net.step_passed = 1;
 }
 
 /* ---- b: protected addresses ------------------------------------------ */
 
 static void expect_list(int n, const char *expect) {
-  CHECK(cli(n, "protect", "list", NULL) == 0, "protect list: %s",
-        cmd_output());
-  CHECK(strcmp(g.r.out, expect) == 0, "protect list of node %d: \"%s\", "
-        "expected \"%s\"", n, g.r.out, expect);
+  IT_CHECK(cli(n, "protect", "list", NULL) == 0, "protect list: %s",
+           it_cmd_output(&net));
+  IT_CHECK(strcmp(net.r.out, expect) == 0,
+           "protect list of node %d: \"%s\", "
+           "expected \"%s\"",
+           n, net.r.out, expect);
 }
 
 static void step_b_protect(void **state) {
   (void)state;
-  REQUIRE(g.network_up, "step a");
-  CHECK(cli(U1, "protect", "add", "  Alice@One.Example ", NULL) == 0,
-        "protect add: %s", cmd_output());
-  CHECK(strcmp(g.r.out, A1 "\n") == 0, "protect add printed \"%s\"", g.r.out);
-  CHECK(cli(U2, "protect", "add", A2, NULL) == 0, "%s", cmd_output());
-  CHECK(cli(U4, "protect", "add", A4, NULL) == 0, "%s", cmd_output());
+  IT_REQUIRE(&net, net.network_up, "step a");
+  IT_CHECK(cli(U1, "protect", "add", "  Alice@One.Example ", NULL) == 0,
+           "protect add: %s", it_cmd_output(&net));
+  IT_CHECK(strcmp(net.r.out, A1 "\n") == 0, "protect add printed \"%s\"",
+           net.r.out);
+  IT_CHECK(cli(U2, "protect", "add", A2, NULL) == 0, "%s", it_cmd_output(&net));
+  IT_CHECK(cli(U4, "protect", "add", A4, NULL) == 0, "%s", it_cmd_output(&net));
   /* Adding again is fine and says so; removing works once. */
-  CHECK(cli(U4, "protect", "add", A4, NULL) == 0, "%s", cmd_output());
-  CHECK(strstr(g.r.err, "already protected") != NULL, "%s", cmd_output());
-  CHECK(cli(U4, "protect", "add", "temp@four.example", NULL) == 0, "%s",
-        cmd_output());
+  IT_CHECK(cli(U4, "protect", "add", A4, NULL) == 0, "%s", it_cmd_output(&net));
+  IT_CHECK(strstr(net.r.err, "already protected") != NULL, "%s",
+           it_cmd_output(&net));
+  IT_CHECK(cli(U4, "protect", "add", "temp@four.example", NULL) == 0, "%s",
+           it_cmd_output(&net));
   expect_list(U4, A4 "\ntemp@four.example\n");
-  CHECK(cli(U4, "protect", "remove", "TEMP@four.example", NULL) == 0, "%s",
-        cmd_output());
-  CHECK(cli(U4, "protect", "remove", "temp@four.example", NULL) == 1,
-        "removing twice: %s", cmd_output());
-  CHECK(strstr(g.r.err, "not a protected address") != NULL, "%s",
-        cmd_output());
-  CHECK(cli(U4, "protect", "add", "no-at-sign", NULL) == 2, "%s",
-        cmd_output());
+  IT_CHECK(cli(U4, "protect", "remove", "TEMP@four.example", NULL) == 0, "%s",
+           it_cmd_output(&net));
+  IT_CHECK(cli(U4, "protect", "remove", "temp@four.example", NULL) == 1,
+           "removing twice: %s", it_cmd_output(&net));
+  IT_CHECK(strstr(net.r.err, "not a protected address") != NULL, "%s",
+           it_cmd_output(&net));
+  IT_CHECK(cli(U4, "protect", "add", "no-at-sign", NULL) == 2, "%s",
+           it_cmd_output(&net));
   expect_list(U1, A1 "\n");
   expect_list(U4, A4 "\n");
-  CHECK(reg_stat(U4, "protected_addresses") == 1, "U4 protected count");
-  g.step_passed = 1;
+  IT_CHECK(reg_stat(U4, "protected_addresses") == 1, "U4 protected count");
+  net.step_passed = 1;
 }
 
 /* ---- c: batch create ------------------------------------------------- */
@@ -652,27 +431,28 @@ static void step_c_create(void **state) {
   (void)state;
   char bad[IT_PATH_MAX + 16], out[IT_PATH_MAX + 16], expect[IT_PATH_MAX + 64];
   const char *const extra1[] = {A1, A2_IN_FILE, A3, A5, NULL};
-  REQUIRE(g.network_up, "step a");
+  IT_REQUIRE(&net, net.network_up, "step a");
   /* A malformed line: exit 1, the line named, nothing written, and the
    * missing key not created either. */
-  snprintf(bad, sizeof bad, "%s/bad.txt", tmp_dir);
-  snprintf(out, sizeof out, "%s/bad.nib", tmp_dir);
+  snprintf(bad, sizeof bad, "%s/bad.txt", net.tmp_dir);
+  snprintf(out, sizeof out, "%s/bad.nib", net.tmp_dir);
   write_list(bad, BATCH1_SIZE - 4, "u", extra1, 50001);
-  CHECK(offline("batch", "create", "--addresses", bad, "--out", out, "--key",
-                g.key1, "--difficulty", "8", NULL) == 1,
-        "malformed list: %s", cmd_output());
+  IT_CHECK(offline("batch", "create", "--addresses", bad, "--out", out, "--key",
+                   g.key1, "--difficulty", "8", NULL) == 1,
+           "malformed list: %s", it_cmd_output(&net));
   snprintf(expect, sizeof expect, "%s:50001: not a valid e-mail address", bad);
-  CHECK(strstr(g.r.err, expect) != NULL, "%s", cmd_output());
-  CHECK(access(out, F_OK) != 0 && access(g.key1, F_OK) != 0,
-        "a failed batch create left files behind");
+  IT_CHECK(strstr(net.r.err, expect) != NULL, "%s", it_cmd_output(&net));
+  IT_CHECK(access(out, F_OK) != 0 && access(g.key1, F_OK) != 0,
+           "a failed batch create left files behind");
   /* Batch 1: 100,000 addresses, A1..A3 and A5 among them. */
   write_list(g.b1.addrs, BATCH1_SIZE - 4, "u", extra1, 0);
   make_batch(&g.b1, g.key1, "6");
   load_key(g.key1, &g.k1);
-  CHECK(memcmp(g.b1.sender, g.k1.pk, NC_PK_LEN) == 0, "batch 1 sender");
-  CHECK(strstr(g.r.out, "entries 100000\n") != NULL, "%s", cmd_output());
+  IT_CHECK(memcmp(g.b1.sender, g.k1.pk, NC_PK_LEN) == 0, "batch 1 sender");
+  IT_CHECK(strstr(net.r.out, "entries 100000\n") != NULL, "%s",
+           it_cmd_output(&net));
   printf("batch 1: %zu records\n", g.b1.records);
-  g.step_passed = 1;
+  net.step_passed = 1;
 }
 
 /* ---- d: bad batch files ---------------------------------------------- */
@@ -706,7 +486,7 @@ static void resign(uint8_t *buf, size_t *len, size_t off, size_t rlen,
   static uint8_t payload[DHT_MAX_RECORD], out[DHT_MAX_RECORD];
   dht_record rec;
   size_t out_len;
-  CHECK(dht_record_decode(&rec, buf + off, rlen) == 0, "record decode");
+  IT_CHECK(dht_record_decode(&rec, buf + off, rlen) == 0, "record decode");
   memcpy(payload, rec.payload, rec.payload_len);
   if (flip_payload)
     payload[rec.payload_len - 1] ^= 0x01;
@@ -714,7 +494,7 @@ static void resign(uint8_t *buf, size_t *len, size_t off, size_t rlen,
   if (rekey_chunk)
     reg_chunk_key(rec.key, payload, rec.payload_len);
   dht_record_sign(&rec, by);
-  CHECK(dht_record_encode(&rec, out, sizeof out, &out_len) == 0, "encode");
+  IT_CHECK(dht_record_encode(&rec, out, sizeof out, &out_len) == 0, "encode");
   memmove(buf + off + out_len, buf + off + rlen, *len - off - rlen);
   memcpy(buf + off, out, out_len);
   for (int i = 0; i < 4; i++)
@@ -727,27 +507,27 @@ static void resign(uint8_t *buf, size_t *len, size_t off, size_t rlen,
 static void expect_refused(const char *name, const uint8_t *buf, size_t len,
                            const char *reason) {
   char path[IT_PATH_MAX + 32];
-  snprintf(path, sizeof path, "%s/%s.nib", tmp_dir, name);
+  snprintf(path, sizeof path, "%s/%s.nib", net.tmp_dir, name);
   write_file(path, buf, len);
   int rc = publish(SENDER_NODE, path);
-  CHECK(rc == 1, "publishing the %s batch: %s", name, cmd_output());
-  CHECK(strstr(g.r.err, reason) != NULL,
-        "the %s batch was refused without naming \"%s\": %s", name, reason,
-        cmd_output());
-  printf("%-22s %s", name, strstr(g.r.err, "refused"));
+  IT_CHECK(rc == 1, "publishing the %s batch: %s", name, it_cmd_output(&net));
+  IT_CHECK(strstr(net.r.err, reason) != NULL,
+           "the %s batch was refused without naming \"%s\": %s", name, reason,
+           it_cmd_output(&net));
+  printf("%-22s %s", name, strstr(net.r.err, "refused"));
 }
 
 static void step_d_bad_input(void **state) {
   (void)state;
   size_t len, off[4096], rlen[4096];
   batch_info weak;
-  REQUIRE(g.b1.made, "batch 1 from step c");
+  IT_REQUIRE(&net, g.b1.made, "batch 1 from step c");
   double records_before = top_stat(SENDER_NODE, "records");
   uint8_t *good = g.scratch[0] = read_file(g.b1.path, &len);
   uint8_t *buf = g.scratch[1] = malloc(len + DHT_MAX_RECORD);
   size_t blen;
   size_t n = record_offsets(good, len, off, rlen, 4096);
-  CHECK(n == g.b1.records && n > 3, "batch file layout: %zu records", n);
+  IT_CHECK(n == g.b1.records && n > 3, "batch file layout: %zu records", n);
   /* Truncated. */
   expect_refused("truncated", good, len - 100, "truncated");
   /* A data chunk byte flipped (the chunk no longer hashes to its key,
@@ -769,7 +549,7 @@ static void step_d_bad_input(void **state) {
   expect_refused("forged-manifest-sig", buf, len, "signature");
   /* The manifest signed by another key. */
   nc_identity other;
-  CHECK(nc_identity_generate(&other, DIFFICULTY) == 0, "identity");
+  IT_CHECK(nc_identity_generate(&other, DIFFICULTY) == 0, "identity");
   memcpy(buf, good, len);
   blen = len;
   resign(buf, &blen, off[0], rlen[0], &other, 0, 0);
@@ -782,7 +562,7 @@ static void step_d_bad_input(void **state) {
    * addresses mined at base 0 (4 bits) where the network demands base 6
    * (10 bits). A lucky nonce may meet 10 bits anyway (1 in 64): retry. */
   memset(&weak, 0, sizeof weak);
-  snprintf(weak.path, sizeof weak.path, "%s/weak.nib", tmp_dir);
+  snprintf(weak.path, sizeof weak.path, "%s/weak.nib", net.tmp_dir);
   snprintf(weak.addrs, sizeof weak.addrs, "%s", g.b1.addrs);
   int weak_ok = 0;
   for (int tries = 0; tries < 6 && !weak_ok; tries++) {
@@ -794,23 +574,25 @@ static void step_d_bad_input(void **state) {
     reg_batch_free(rb);
     free(w);
   }
-  CHECK(weak_ok, "could not make an under-powered batch");
-  CHECK(publish(SENDER_NODE, weak.path) == 1, "weak batch: %s", cmd_output());
-  CHECK(strstr(g.r.err, "proof of work") != NULL, "%s", cmd_output());
-  printf("%-22s %s", "not-enough-pow", strstr(g.r.err, "refused"));
+  IT_CHECK(weak_ok, "could not make an under-powered batch");
+  IT_CHECK(publish(SENDER_NODE, weak.path) == 1, "weak batch: %s",
+           it_cmd_output(&net));
+  IT_CHECK(strstr(net.r.err, "proof of work") != NULL, "%s",
+           it_cmd_output(&net));
+  printf("%-22s %s", "not-enough-pow", strstr(net.r.err, "refused"));
   /* Nothing was published: no new record on the sender's node, and the
    * index of this hour names no batch. */
   double records_after = top_stat(SENDER_NODE, "records");
-  CHECK(records_after == records_before, "records went from %.0f to %.0f",
-        records_before, records_after);
+  IT_CHECK(records_after == records_before, "records went from %.0f to %.0f",
+           records_before, records_after);
   uint8_t key[DHT_KEY_LEN];
   reg_index_key(key, reg_index_window((uint64_t)time(NULL)));
   json_t *idx = get_all(0, key);
   size_t found = json_array_size(idx);
   json_decref(idx);
-  CHECK(found == 0, "the index holds %zu records after refused batches",
-        found);
-  g.step_passed = 1;
+  IT_CHECK(found == 0, "the index holds %zu records after refused batches",
+           found);
+  net.step_passed = 1;
 }
 
 /* ---- e: publish and match ---------------------------------------------- */
@@ -820,7 +602,7 @@ static void step_d_bad_input(void **state) {
 static void print_drops(void) {
   printf("drops after the publish:");
   for (int i = 0; i < N_NODES; i++) {
-    json_t *st = status_json(i), *v;
+    json_t *st = it_status_json(&net, i), *v;
     const char *reason;
     json_object_foreach(json_object_get(st, "dropped"), reason, v) {
       if (json_integer_value(v) > 0)
@@ -841,16 +623,16 @@ static void print_drops(void) {
 
 static void step_e_publish(void **state) {
   (void)state;
-  REQUIRE(g.b1.made, "batch 1 from step c");
+  IT_REQUIRE(&net, g.b1.made, "batch 1 from step c");
   int rc = publish(SENDER_NODE, g.b1.path);
-  CHECK(rc == 0, "publish batch 1: %s", cmd_output());
-  json_t *reply = output_json();
+  IT_CHECK(rc == 0, "publish batch 1: %s", it_cmd_output(&net));
+  json_t *reply = it_output_json(&net);
   double stored = json_number_value(json_object_get(reply, "stored"));
   json_decref(reply);
-  CHECK(stored == (double)g.b1.records, "stored %.0f of %zu records", stored,
-        g.b1.records);
-  printf("TIMING publish of %d addresses (%zu records): %.1f s\n",
-         BATCH1_SIZE, g.b1.records, g.r.seconds);
+  IT_CHECK(stored == (double)g.b1.records, "stored %.0f of %zu records", stored,
+           g.b1.records);
+  printf("TIMING publish of %d addresses (%zu records): %.1f s\n", BATCH1_SIZE,
+         g.b1.records, net.r.seconds);
   print_drops();
   g.b1.published = 1;
   double start = it_now();
@@ -860,17 +642,17 @@ static void step_e_publish(void **state) {
          it_now() - start);
   /* U3 protects A3 only once it knows the batch: matched at once. */
   wait_stat(U3, "live_batches", 1);
-  CHECK(reg_stat(U3, "matches") == 0, "U3 matched before protecting");
-  CHECK(cli(U3, "protect", "add", A3, NULL) == 0, "%s", cmd_output());
+  IT_CHECK(reg_stat(U3, "matches") == 0, "U3 matched before protecting");
+  IT_CHECK(cli(U3, "protect", "add", A3, NULL) == 0, "%s", it_cmd_output(&net));
   wait_stat(U3, "optouts_sent", 1);
-  CHECK(reg_stat(U1, "matches") == 1 && reg_stat(U2, "matches") == 1 &&
-            reg_stat(U3, "matches") == 1,
-        "each user should match exactly once");
+  IT_CHECK(reg_stat(U1, "matches") == 1 && reg_stat(U2, "matches") == 1 &&
+               reg_stat(U3, "matches") == 1,
+           "each user should match exactly once");
   wait_stat(U4, "live_batches", 1);
-  CHECK(reg_stat(U4, "matches") == 0 && reg_stat(U4, "optouts_sent") == 0,
-        "U4 protects nothing in batch 1");
+  IT_CHECK(reg_stat(U4, "matches") == 0 && reg_stat(U4, "optouts_sent") == 0,
+           "U4 protects nothing in batch 1");
   g.first_optout = it_now();
-  g.step_passed = 1;
+  net.step_passed = 1;
 }
 
 /* ---- f: the sender's compliance tool ----------------------------------- */
@@ -885,11 +667,14 @@ static void wait_optouts(const char *key, const char *addrs,
                          const char *expect) {
   double deadline = it_now() + WAIT_S;
   for (;;) {
-    CHECK(optouts(key, addrs) == 0, "batch optouts: %s", cmd_output());
-    if (strcmp(g.r.out, expect) == 0)
+    IT_CHECK(optouts(key, addrs) == 0, "batch optouts: %s",
+             it_cmd_output(&net));
+    if (strcmp(net.r.out, expect) == 0)
       return;
-    CHECK(it_now() < deadline, "batch optouts printed \"%s\", expected "
-          "\"%s\" after %.0f s: %s", g.r.out, expect, WAIT_S, cmd_output());
+    IT_CHECK(it_now() < deadline,
+             "batch optouts printed \"%s\", expected "
+             "\"%s\" after %.0f s: %s",
+             net.r.out, expect, WAIT_S, it_cmd_output(&net));
     it_sleep_ms(500);
   }
 }
@@ -907,67 +692,65 @@ static void plant_foreign_optout(void) {
   memcpy(o.batch_id, g.b1.id, REG_BATCH_ID_LEN);
   reg_address_hash(o.full_hash, g.b1.salt, A5, strlen(A5));
   o.time_s = (uint64_t)time(NULL);
-  CHECK(reg_optout_seal(sealed, &slen, &o, g.k2.pk, OPTOUT_BITS) == 0,
-        "seal");
+  IT_CHECK(reg_optout_seal(sealed, &slen, &o, g.k2.pk, OPTOUT_BITS) == 0,
+           "seal");
   reg_optout_record x = {.sealed = sealed, .sealed_len = slen};
   memcpy(x.sender_pk, g.k1.pk, NC_PK_LEN);
   memcpy(x.batch_id, g.b1.id, REG_BATCH_ID_LEN);
-  CHECK(reg_optout_record_encode(&x, payload, sizeof payload, &plen) == 0,
-        "encode");
+  IT_CHECK(reg_optout_record_encode(&x, payload, sizeof payload, &plen) == 0,
+           "encode");
   reg_inbox_key(key, g.k1.pk, g.b1.id);
-  CHECK(nc_identity_generate(&relay, DIFFICULTY) == 0, "identity");
+  IT_CHECK(nc_identity_generate(&relay, DIFFICULTY) == 0, "identity");
   uint64_t now = (uint64_t)time(NULL);
-  CHECK(reg_record_make(rec, sizeof rec, &rlen, REG_RECORD_OPTOUT, key,
-                        payload, plen, &relay, now, now + 3600, 0) == 0,
-        "record");
+  IT_CHECK(reg_record_make(rec, sizeof rec, &rlen, REG_RECORD_OPTOUT, key,
+                           payload, plen, &relay, now, now + 3600, 0) == 0,
+           "record");
   nc_identity_wipe(&relay);
   nc_hex_encode(hex, rec, rlen);
-  snprintf(path, sizeof path, "%s/foreign.hex", tmp_dir);
+  snprintf(path, sizeof path, "%s/foreign.hex", net.tmp_dir);
   write_file(path, (const uint8_t *)hex, strlen(hex));
   char mode[IT_PATH_MAX + 32];
   snprintf(mode, sizeof mode, "store:%s", path);
-  char *argv[] = {(char *)NI_WIRE_CLIENT, "--difficulty", "8", "--bind",
-                  TOOL_BIND, g.nodes[PLANT_NODE].addr, mode, NULL};
-  remember_cmd(argv);
-  CHECK(it_run(&g.r, CLI_TIMEOUT_S, argv) == 0 &&
-            strstr(g.r.out, "status 0\n") != NULL,
-        "planting the foreign opt-out: %s", cmd_output());
+  IT_CHECK(it_wire_client(&net, PLANT_NODE, "8", mode) == 0 &&
+               strstr(net.r.out, "status 0\n") != NULL,
+           "planting the foreign opt-out: %s", it_cmd_output(&net));
 }
 
 static void step_f_optouts(void **state) {
   (void)state;
   const char *expect = A1 "\n" A2 "\n" A3 "\n";
-  REQUIRE(g.b1.published, "batch 1 published in step e");
+  IT_REQUIRE(&net, g.b1.published, "batch 1 published in step e");
   double start = it_now();
   wait_optouts(g.key1, g.b1.addrs, expect);
   printf("TIMING batch optouts found the three addresses after %.1f s; one "
-         "run: %.1f s\n", it_now() - start, g.r.seconds);
-  printf("  stderr: %s", g.r.err);
+         "run: %.1f s\n",
+         it_now() - start, net.r.seconds);
+  printf("  stderr: %s", net.r.err);
   /* Another key has no batches: nothing to remove. Its key file is
    * created by batch create (batch 3, published in step h). */
   const char *const none[] = {NULL};
   write_list(g.b3.addrs, SMALL_BATCH, "w", none, 0);
   make_batch(&g.b3, g.key2, "6");
   load_key(g.key2, &g.k2);
-  CHECK(optouts(g.key2, g.b1.addrs) == 0 && g.r.out[0] == '\0',
-        "optouts with another key: %s", cmd_output());
+  IT_CHECK(optouts(g.key2, g.b1.addrs) == 0 && net.r.out[0] == '\0',
+           "optouts with another key: %s", it_cmd_output(&net));
   /* An opt-out for A5 sealed to the wrong key, planted in batch 1's
    * inbox: counted, never printed. */
   plant_foreign_optout();
   double deadline = it_now() + WAIT_S;
   for (;;) {
-    CHECK(optouts(g.key1, g.b1.addrs) == 0, "%s", cmd_output());
-    CHECK(strcmp(g.r.out, expect) == 0, "after the planted opt-out: %s",
-          cmd_output());
-    if (strstr(g.r.err, "; 1 sealed to another key") != NULL)
+    IT_CHECK(optouts(g.key1, g.b1.addrs) == 0, "%s", it_cmd_output(&net));
+    IT_CHECK(strcmp(net.r.out, expect) == 0, "after the planted opt-out: %s",
+             it_cmd_output(&net));
+    if (strstr(net.r.err, "; 1 sealed to another key") != NULL)
       break;
-    CHECK(it_now() < deadline, "the planted opt-out was not seen: %s",
-          cmd_output());
+    IT_CHECK(it_now() < deadline, "the planted opt-out was not seen: %s",
+             it_cmd_output(&net));
     it_sleep_ms(500);
   }
-  printf("  with the planted opt-out: %s", g.r.err);
+  printf("  with the planted opt-out: %s", net.r.err);
   g.optouts_ok = 1;
-  g.step_passed = 1;
+  net.step_passed = 1;
 }
 
 /* ---- g: escalation ------------------------------------------------------ */
@@ -996,9 +779,10 @@ static inbox_count open_inbox(int n, const nc_identity *k,
     reg_optout o;
     record_of(e, buf, &rec);
     c.records++;
-    CHECK(rec.type == REG_RECORD_OPTOUT &&
-              reg_optout_record_decode(&x, rec.payload, rec.payload_len) == 0,
-          "a non-opt-out record in an inbox");
+    IT_CHECK(rec.type == REG_RECORD_OPTOUT &&
+                 reg_optout_record_decode(&x, rec.payload, rec.payload_len) ==
+                     0,
+             "a non-opt-out record in an inbox");
     if (reg_optout_open(&o, x.sealed, x.sealed_len, k->pk, k->sk,
                         OPTOUT_BITS) != 0) {
       c.unopened++;
@@ -1019,14 +803,14 @@ static void step_g_escalation(void **state) {
   (void)state;
   const char *const extra2[] = {A1, NULL};
   uint8_t key[DHT_KEY_LEN], buf[DHT_MAX_RECORD];
-  REQUIRE(g.optouts_ok, "step f");
+  IT_REQUIRE(&net, g.optouts_ok, "step f");
   /* Batch 2 must be created after opt-out time + grace (1 s). */
   while (it_now() < g.first_optout + 2.5)
     it_sleep_ms(100);
   write_list(g.b2.addrs, SMALL_BATCH - 1, "v", extra2, 0);
   make_batch(&g.b2, g.key1, "6");
-  CHECK(publish(SENDER_NODE, g.b2.path) == 0, "publish batch 2: %s",
-        cmd_output());
+  IT_CHECK(publish(SENDER_NODE, g.b2.path) == 0, "publish batch 2: %s",
+           it_cmd_output(&net));
   g.b2.published = 1;
   double start = it_now();
   wait_stat(U1, "evidence_published", 1);
@@ -1037,29 +821,32 @@ static void step_g_escalation(void **state) {
   printf("TIMING 14 escalated opt-outs sent %.1f s after the publish\n",
          it_now() - start);
   it_sleep_ms(3000);
-  CHECK(reg_stat(U1, "escalations_sent") == 14, "escalation is capped at 14");
+  IT_CHECK(reg_stat(U1, "escalations_sent") == 14,
+           "escalation is capped at 14");
   /* The evidence record: signed by U1, names both batches. */
-  json_t *st = status_json(U1);
+  json_t *st = it_status_json(&net, U1);
   char u1_pk[65];
   snprintf(u1_pk, sizeof u1_pk, "%s",
            json_string_value(json_object_get(st, "pk")));
   json_decref(st);
   reg_evidence_key(key, g.k1.pk);
   json_t *ev = get_all(0, key);
-  CHECK(json_array_size(ev) == 1, "%zu evidence records", json_array_size(ev));
+  IT_CHECK(json_array_size(ev) == 1, "%zu evidence records",
+           json_array_size(ev));
   dht_record rec;
   reg_evidence x;
   record_of(json_array_get(ev, 0), buf, &rec);
   char author[65];
   nc_hex_encode(author, rec.author_pk, NC_PK_LEN);
-  CHECK(rec.type == REG_RECORD_EVIDENCE &&
-            reg_evidence_decode(&x, rec.payload, rec.payload_len) == 0,
-        "evidence does not decode");
-  CHECK(strcmp(author, u1_pk) == 0, "evidence by %s, U1 is %s", author, u1_pk);
-  CHECK(memcmp(x.sender_pk, g.k1.pk, NC_PK_LEN) == 0 &&
-            memcmp(x.optout_batch, g.b1.id, REG_BATCH_ID_LEN) == 0 &&
-            memcmp(x.later_batch, g.b2.id, REG_BATCH_ID_LEN) == 0,
-        "evidence names the wrong sender or batches");
+  IT_CHECK(rec.type == REG_RECORD_EVIDENCE &&
+               reg_evidence_decode(&x, rec.payload, rec.payload_len) == 0,
+           "evidence does not decode");
+  IT_CHECK(strcmp(author, u1_pk) == 0, "evidence by %s, U1 is %s", author,
+           u1_pk);
+  IT_CHECK(memcmp(x.sender_pk, g.k1.pk, NC_PK_LEN) == 0 &&
+               memcmp(x.optout_batch, g.b1.id, REG_BATCH_ID_LEN) == 0 &&
+               memcmp(x.later_batch, g.b2.id, REG_BATCH_ID_LEN) == 0,
+           "evidence names the wrong sender or batches");
   json_decref(ev);
   /* The escalated copies arrive in batch 2's inbox, all for A1. */
   double deadline = it_now() + WAIT_S;
@@ -1068,17 +855,18 @@ static void step_g_escalation(void **state) {
     c = open_inbox(0, &g.k1, &g.b2, A1);
     if (c.own >= 14)
       break;
-    CHECK(it_now() < deadline, "batch 2's inbox holds %zu opt-outs, want 14",
-          c.own);
+    IT_CHECK(it_now() < deadline, "batch 2's inbox holds %zu opt-outs, want 14",
+             c.own);
     it_sleep_ms(500);
   }
-  CHECK(c.addr_hits == c.own && c.unopened == 0 && c.other_batch == 0,
-        "batch 2's inbox: %zu records, %zu for A1, %zu unopened, %zu for "
-        "another batch", c.records, c.addr_hits, c.unopened, c.other_batch);
+  IT_CHECK(c.addr_hits == c.own && c.unopened == 0 && c.other_batch == 0,
+           "batch 2's inbox: %zu records, %zu for A1, %zu unopened, %zu for "
+           "another batch",
+           c.records, c.addr_hits, c.unopened, c.other_batch);
   printf("batch 2's inbox: %zu opt-outs, all for A1\n", c.own);
   /* The compliance tool still lists exactly the three. */
   wait_optouts(g.key1, g.b1.addrs, A1 "\n" A2 "\n" A3 "\n");
-  g.step_passed = 1;
+  net.step_passed = 1;
 }
 
 /* ---- h: inbox isolation ---------------------------------------------------- */
@@ -1091,14 +879,14 @@ static void expect_empty_inbox(const uint8_t pk[NC_PK_LEN],
   json_t *records = get_all(0, key);
   size_t n = json_array_size(records);
   json_decref(records);
-  CHECK(n == 0, "%s holds %zu records", what, n);
+  IT_CHECK(n == 0, "%s holds %zu records", what, n);
 }
 
 static void step_h_isolation(void **state) {
   (void)state;
-  REQUIRE(g.b2.published && g.b3.made, "steps f and g");
-  CHECK(publish(SENDER_NODE, g.b3.path) == 0, "publish batch 3: %s",
-        cmd_output());
+  IT_REQUIRE(&net, g.b2.published && g.b3.made, "steps f and g");
+  IT_CHECK(publish(SENDER_NODE, g.b3.path) == 0, "publish batch 3: %s",
+           it_cmd_output(&net));
   for (int u = U1; u <= U4; u++)
     wait_stat(u, "live_batches", 3);
   it_sleep_ms(2000); /* any opt-out batch 3 would cause is under way */
@@ -1107,80 +895,43 @@ static void step_h_isolation(void **state) {
   expect_empty_inbox(g.k2.pk, g.b1.id, "the inbox of (K2, batch 1)");
   expect_empty_inbox(g.k2.pk, g.b2.id, "the inbox of (K2, batch 2)");
   inbox_count c1 = open_inbox(0, &g.k1, &g.b1, NULL);
-  CHECK(c1.own >= 3 && c1.other_batch == 0 && c1.unopened == 1,
-        "batch 1's inbox: %zu records, %zu for batch 1, %zu for another, "
-        "%zu unopened (the planted one)", c1.records, c1.own, c1.other_batch,
-        c1.unopened);
+  IT_CHECK(c1.own >= 3 && c1.other_batch == 0 && c1.unopened == 1,
+           "batch 1's inbox: %zu records, %zu for batch 1, %zu for another, "
+           "%zu unopened (the planted one)",
+           c1.records, c1.own, c1.other_batch, c1.unopened);
   inbox_count c2 = open_inbox(0, &g.k1, &g.b2, NULL);
-  CHECK(c2.own == c2.records && c2.records >= 14,
-        "batch 2's inbox: %zu records, %zu for batch 2", c2.records, c2.own);
-  CHECK(reg_stat(U4, "optouts_sent") == 0 && reg_stat(U4, "matches") == 0,
-        "U4 sent an opt-out");
+  IT_CHECK(c2.own == c2.records && c2.records >= 14,
+           "batch 2's inbox: %zu records, %zu for batch 2", c2.records, c2.own);
+  IT_CHECK(reg_stat(U4, "optouts_sent") == 0 && reg_stat(U4, "matches") == 0,
+           "U4 sent an opt-out");
   printf("inboxes: batch 1 %zu (+1 planted), batch 2 %zu, batch 3 0, "
          "mismatched pairs 0\n", c1.own, c2.own);
-  g.step_passed = 1;
+  net.step_passed = 1;
 }
 
 /* ---- i: restart ------------------------------------------------------------ */
 
 static void step_i_restart(void **state) {
   (void)state;
-  char why[32];
-  REQUIRE(g.network_up && running(U4), "a running U4");
-  kill(g.nodes[U4].pid, SIGTERM);
-  int st = node_wait_stopped(U4);
-  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "U4: %s on SIGTERM",
-        it_status_text(st, why, sizeof why));
-  node_start(U4, 0);
-  wait_ready(U4);
+  IT_REQUIRE(&net, net.network_up && it_running(&net, U4), "a running U4");
+  it_node_term(&net, U4);
+  it_node_start(&net, U4, 0, NULL);
+  it_wait_ready(&net, U4);
   expect_list(U4, A4 "\n");
-  g.step_passed = 1;
+  net.step_passed = 1;
 }
-
-/* ---- j: clean shutdown ----------------------------------------------------- */
-
-static void step_j_shutdown(void **state) {
-  (void)state;
-  char why[32];
-  int stopped = 0, bad = 0;
-  REQUIRE(g.network_up, "step a");
-  for (int i = 0; i < N_NODES; i++)
-    if (running(i))
-      kill(g.nodes[i].pid, SIGTERM);
-  for (int i = 0; i < N_NODES; i++) {
-    if (!running(i))
-      continue;
-    int st = node_wait_stopped(i);
-    stopped++;
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || sanitizer_report_in(i)) {
-      bad++;
-      printf("node %d: %s%s\n", i, it_status_text(st, why, sizeof why),
-             sanitizer_report_in(i) ? ", sanitizer report in log" : "");
-    }
-  }
-  CHECK(bad == 0, "%d of %d nodes did not shut down cleanly", bad, stopped);
-  printf("%d nodes exited 0 on SIGTERM, no sanitizer reports\n", stopped);
-  g.step_passed = 1;
-}
-
-#define STEP(f) cmocka_unit_test_setup_teardown(f, step_setup, step_teardown)
 
 int main(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], IT_EXEC_FLAG) == 0)
-    return it_exec_child(argc, argv);
-  ssize_t n = readlink("/proc/self/exe", g.self, sizeof g.self - 1);
-  if (n <= 0) {
-    fprintf(stderr, "cannot resolve /proc/self/exe\n");
-    return 1;
-  }
-  g.self[n] = '\0';
-  setvbuf(stdout, NULL, _IOLBF, 0);
   const struct CMUnitTest steps[] = {
-      STEP(step_a_network),   STEP(step_b_protect),  STEP(step_c_create),
-      STEP(step_d_bad_input), STEP(step_e_publish),  STEP(step_f_optouts),
-      STEP(step_g_escalation), STEP(step_h_isolation), STEP(step_i_restart),
-      STEP(step_j_shutdown),
+      IT_STEP(step_a_network, &net),    IT_STEP(step_b_protect, &net),
+      IT_STEP(step_c_create, &net),     IT_STEP(step_d_bad_input, &net),
+      IT_STEP(step_e_publish, &net),    IT_STEP(step_f_optouts, &net),
+      IT_STEP(step_g_escalation, &net), IT_STEP(step_h_isolation, &net),
+      IT_STEP(step_i_restart, &net),    IT_STEP(it_step_shutdown, &net),
   };
+  int rc = it_prologue(&net, argc, argv);
+  if (rc >= 0)
+    return rc; /* the exec wrapper's */
   return cmocka_run_group_tests_name("registry", steps, group_setup,
                                      group_teardown);
 }

@@ -250,7 +250,7 @@ typedef struct dht_config {
   unsigned table_prefix_max;  /* contacts per /16 (v4) or /32 (v6) in the
                                  table (10) */
   dht_time request_timeout;   /* an unanswered request fails after (1 s) */
-  dht_time refresh_interval;  /* idle bucket refresh (15 min) */
+  dht_time refresh_interval;  /* idle bucket refresh (1 h) */
   dht_time replicate_interval; /* storer pushes records to the k closest
                                   (1 h) */
   dht_time republish_interval; /* author re-puts its own records (30 min) */
@@ -533,6 +533,12 @@ typedef struct dht_stats {
 } dht_stats;
 
 void dht_node_stats(const dht_node *node, dht_stats *out);
+
+/* dht_node_mem returns the bytes |node| holds on the heap (its object and
+ * every table, record, queued datagram and operation, by their sizes and
+ * capacities, without the allocator's overhead): a deterministic figure
+ * for tests and simulations (0 for NULL). */
+size_t dht_node_mem(const dht_node *node);
 
 #ifdef __cplusplus
 }
