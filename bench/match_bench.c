@@ -8,19 +8,31 @@
  * protected addresses (half of them in the batch):
  *
  *  end to end  decode and verify the manifest record (signature, fields,
- *              proof of work), hash every chunk payload and check it
- *              against the tree while assembling the entries (reg_fetch),
- *              hash the protected addresses with the salt, sort them and
- *              match (interpolation search when they are few, one merge
- *              pass when they are many). Chunk and address hashing are
- *              shared by all threads through atomic work counters; the
- *              main thread also feeds verified chunks to reg_fetch in tree
- *              order as soon as their block is hashed.
- *  bound       (a) BLAKE2b of the protected addresses alone plus (b) one
- *              streaming BLAKE2b pass over all chunk payload bytes, each
- *              with the same thread count.
+ *              proof of work: dht_record_verify, reg_fetch_new), hash
+ *              every chunk payload (reg_chunk_key) and fit it into the
+ *              tree, which checks it against its key and assembles the
+ *              entries (reg_fetch_add_digest: reg_fetch_add split so the
+ *              hashing can run on several threads), hash the protected
+ *              addresses with the salt (reg_queries_hash), sort them
+ *              (reg_queries_sort) and match (reg_queries_match_part; a
+ *              set of a few addresses is searched unsorted). These are
+ *              the library's functions; only the scheduling is the
+ *              benchmark's: every thread takes blocks of chunks and of
+ *              addresses from shared counters, one sorts the set once it
+ *              is complete, the main thread verifies the manifest and fits
+ *              hashed chunk blocks in tree order as they become ready, and
+ *              at the end each thread matches its share of the entries.
+ *  bound       (a) reg_entries_hash over the protected addresses plus
+ *              (b) one streaming BLAKE2b pass over all chunk payload
+ *              bytes (one nc_hasher per thread over its share), each with
+ *              the same thread count and the same hash code as end to end.
  *  baseline    the batch as full 32-byte hashes: qsort them, then hash
- *              each protected address and binary-search it; one thread.
+ *              each protected address (reg_address_hash) and binary-search
+ *              it; one thread.
+ *
+ * With --lanes, chunks are hashed four at a time (reg_chunk_keys) and the
+ * bound's pass over the bytes uses the same four-lane code over four
+ * streams per thread, so the two stay comparable.
  *
  * The chunk records are decoded once before timing: that is what the DHT
  * hands the registry (dht_node_get verifies every record it returns). The
@@ -32,12 +44,13 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <sched.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nointrude/registry.h>
@@ -45,13 +58,16 @@
 #include "bench.h"
 
 #define NOW_S 1700000000ull
-#define RUNS_LARGE 3       /* warm runs (best of) after one cold run, */
-#define RUNS_SMALL 10      /* for 1e7 and 1e6 entries (quick rows vary more) */
-#define CHUNK_BLOCK 64     /* chunks per unit of shared work */
-#define ADDR_BLOCK 1024    /* addresses per unit of shared work */
+#define RUNS_LARGE 7      /* warm runs after one cold run, 1e7 entries */
+#define RUNS_SMALL 21     /* 1e6 entries: quick rows vary more */
+#define CHUNK_BLOCK 64    /* chunks per unit of shared work */
+#define ADDR_BLOCK 4096   /* addresses per unit of shared work */
 #define THREADS_MAX 16
-#define SPIN_MAX 100000    /* flag checks before yielding (~0.1 ms) */
-#define ADDR_MAX 48        /* bytes of a synthetic address + NUL */
+#define SPIN_MAX 20000    /* flag checks before yielding (~20 us) */
+#define IDLE_SPINS 2000   /* idle passes before yielding (~20 us) */
+#define WAIT_MAX_NS 60000000000ull /* give a run up after a minute */
+#define ADDR_MAX 48       /* bytes of a synthetic address + NUL */
+#define MATCH_PARTS 4     /* parts of the entries per thread */
 
 /* ---- The batch under test ------------------------------------------------ */
 
@@ -64,10 +80,12 @@ typedef struct world {
   const uint8_t **payload;  /* per chunk, as the DHT delivers it */
   size_t *plen;
   size_t chunk_bytes;       /* sum of plen */
+  uint8_t *bytes;           /* --lanes: the payloads end to end */
   uint8_t (*full)[32];      /* baseline input: full hashes, address order */
   const dht_record_type *types;
   size_t n_types;
   unsigned threads;
+  int lanes;                /* four-lane chunk hashing, both sides */
 } world;
 
 /* The protected addresses of one row. */
@@ -106,6 +124,16 @@ static int run_threads(unsigned count, void *(*fn)(void *), void *ctx) {
 static void span(const slice *s, size_t n, size_t *lo, size_t *hi) {
   *lo = n * s->index / s->count;
   *hi = n * (s->index + 1) / s->count;
+}
+
+/* cpu_ns returns the CPU time of the whole process (every thread), in
+ * ns: unlike the wall clock it does not grow while another program has
+ * the core, so the ratio of two such times shows what a quiet machine
+ * would (spinning while waiting counts). */
+static uint64_t cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- Set-up ----------------------------------------------------------------- */
@@ -154,7 +182,7 @@ static int build_batch(world *w, const nc_identity *sender) {
 
 /* extract_chunks decodes every chunk record once (the DHT's work). */
 static int extract_chunks(world *w) {
-  size_t records = reg_batch_record_count(w->b);
+  size_t records = reg_batch_record_count(w->b), at = 0;
   w->m = records - 2;
   w->payload = malloc(w->m * sizeof *w->payload);
   w->plen = malloc(w->m * sizeof *w->plen);
@@ -170,16 +198,22 @@ static int extract_chunks(world *w) {
     w->plen[i] = r.payload_len;
     w->chunk_bytes += r.payload_len;
   }
+  if (!w->lanes) return 0;
+  w->bytes = malloc(w->chunk_bytes);
+  if (!w->bytes) return REG_ERR_NOMEM;
+  for (size_t i = 0; i < w->m; at += w->plen[i++])
+    memcpy(w->bytes + at, w->payload[i], w->plen[i]);
   return 0;
 }
 
-static int world_setup(world *w, size_t n, unsigned threads) {
+static int world_setup(world *w, size_t n, unsigned threads, int lanes) {
   nc_identity sender;
   full_job job;
   int rv;
   memset(w, 0, sizeof *w);
   w->n = n;
   w->threads = threads;
+  w->lanes = lanes;
   w->types = reg_record_types(&w->n_types);
   if (nc_identity_generate(&sender, 0) != 0) return -1;
   rv = build_batch(w, &sender);
@@ -196,6 +230,7 @@ static void world_free(world *w) {
   reg_batch_free(w->b);
   free(w->payload);
   free(w->plen);
+  free(w->bytes);
   free(w->full);
 }
 
@@ -226,151 +261,236 @@ static void qset_free(qset *qs) {
 
 /* ---- End to end ------------------------------------------------------------------ */
 
-/* Per thread: the queries it hashed (address blocks are claimed
- * dynamically, so a thread that runs slower, on a shared machine, simply
- * does less), sorted by that thread and merged against the entries by it.
- * Sorted runs need no combining: each is matched in its own merge pass. */
-typedef struct lane {
-  uint64_t *q;   /* entries of the addresses this thread hashed */
-  uint8_t *hit;
-  size_t len;
-  int sorted;
-  double sort_s;
-  size_t hits;
-} lane;
-
 typedef struct e2e {
   const world *w;
   const qset *qs;
-  const uint8_t *salt;
   reg_fetch *f;
-  uint8_t (*digest)[32];
+  reg_queries *set;
+  int many;                 /* sort the set and merge (else search) */
+  uint8_t (*digest)[32];    /* per chunk */
+  size_t chunk_blocks, addr_blocks;
+  atomic_size_t next_chunk, next_addr, addr_done, next_part;
+  atomic_size_t next_fit;   /* the next chunk block to fit (under fitting) */
+  atomic_flag fitting;      /* held by the thread that fits */
+  atomic_uchar *done;       /* per chunk block: hashed */
+  atomic_int manifest_ready, hashed, sort_claimed, sorted, entries_ready;
+  atomic_int error;
   const uint64_t *entries;
   size_t n_entries;
-  int need_sort;              /* many queries: sort and merge */
-  lane lanes[THREADS_MAX];
-  size_t chunk_blocks, addr_blocks;
-  atomic_size_t next_chunk, next_addr;
-  atomic_uchar *done;         /* per chunk block */
-  atomic_uchar entries_ready; /* set by the main thread, fetch complete */
-  uint64_t t_ready;           /* ns, when it was set */
-  atomic_int error;
+  uint32_t *hits[THREADS_MAX]; /* per thread, room for every query */
+  size_t n_hits[THREADS_MAX];
+  uint64_t t_manifest, t_ready, t_set; /* ns: manifest, entries, set */
+  double sort_s;
 } e2e;
 
 typedef struct stages {
   double manifest, parallel, sort, match, total; /* seconds */
+  double cpu;                                    /* CPU seconds */
   size_t hits;
 } stages;
+
+static void fail(e2e *c) { atomic_store(&c->error, 1); }
+
+static int failed(e2e *c) { return atomic_load(&c->error) != 0; }
+
+static void block_range(size_t b, size_t per, size_t n, size_t *lo,
+                        size_t *hi) {
+  *lo = b * per;
+  *hi = *lo + per < n ? *lo + per : n;
+}
 
 static int hash_chunk_block(e2e *c) {
   size_t b = atomic_fetch_add(&c->next_chunk, 1), lo, hi;
   if (b >= c->chunk_blocks) return 0;
-  lo = b * CHUNK_BLOCK;
-  hi = lo + CHUNK_BLOCK < c->w->m ? lo + CHUNK_BLOCK : c->w->m;
-  for (size_t i = lo; i < hi; i++)
-    reg_chunk_key(c->digest[i], c->w->payload[i], c->w->plen[i]);
+  block_range(b, CHUNK_BLOCK, c->w->m, &lo, &hi);
+  if (c->w->lanes)
+    reg_chunk_keys(c->digest + lo, c->w->payload + lo, c->w->plen + lo,
+                   hi - lo);
+  else
+    for (size_t i = lo; i < hi; i++)
+      reg_chunk_key(c->digest[i], c->w->payload[i], c->w->plen[i]);
   atomic_store_explicit(&c->done[b], 1, memory_order_release);
   return 1;
 }
 
-/* hash_own_block claims the next block of addresses and hashes it into
- * this thread's lane. */
-static int hash_own_block(e2e *c, lane *l) {
-  size_t b = atomic_fetch_add(&c->next_addr, 1), lo, hi;
+/* hash_addr_block claims the next block of addresses and hashes it into
+ * the shared set (distinct ranges: no lock). */
+static int hash_addr_block(e2e *c) {
+  size_t b, lo, hi;
+  if (!atomic_load_explicit(&c->manifest_ready, memory_order_acquire))
+    return 0;
+  b = atomic_fetch_add(&c->next_addr, 1);
   if (b >= c->addr_blocks) return 0;
-  lo = b * ADDR_BLOCK;
-  hi = lo + ADDR_BLOCK < c->qs->q ? lo + ADDR_BLOCK : c->qs->q;
-  reg_entries_hash(l->q + l->len, c->salt, c->qs->ptr + lo, c->qs->len + lo,
-                   hi - lo);
-  l->len += hi - lo;
+  block_range(b, ADDR_BLOCK, c->qs->q, &lo, &hi);
+  if (reg_queries_hash(c->set, lo, c->qs->ptr + lo, c->qs->len + lo,
+                       hi - lo) != 0)
+    fail(c);
+  if (atomic_fetch_add_explicit(&c->addr_done, 1, memory_order_acq_rel) + 1 ==
+      c->addr_blocks) {
+    if (!c->many) c->t_set = bench_now_ns();
+    atomic_store_explicit(&c->hashed, 1, memory_order_release);
+  }
   return 1;
 }
 
-/* sort_own sorts this lane's queries once no address block is left. */
-static int sort_own(e2e *c, lane *l) {
+/* sort_set sorts the set once every block is hashed, on the first thread
+ * that finds it so. */
+static int sort_set(e2e *c) {
   uint64_t t0;
-  if (!c->need_sort || l->sorted ||
-      atomic_load(&c->next_addr) < c->addr_blocks)
+  int expected = 0;
+  if (!c->many ||
+      !atomic_load_explicit(&c->manifest_ready, memory_order_acquire) ||
+      atomic_load_explicit(&c->addr_done, memory_order_acquire) <
+          c->addr_blocks ||
+      !atomic_compare_exchange_strong(&c->sort_claimed, &expected, 1))
     return 0;
   t0 = bench_now_ns();
-  if (reg_entries_sort(l->q, l->len) != 0) c->error = 1;
-  l->sort_s = (double)(bench_now_ns() - t0) / 1e9;
-  l->sorted = 1;
+  if (reg_queries_sort(c->set) != 0) fail(c);
+  c->t_set = bench_now_ns();
+  c->sort_s = (double)(c->t_set - t0) / 1e9;
+  atomic_store_explicit(&c->sorted, 1, memory_order_release);
   return 1;
 }
 
-/* assemble feeds chunk block |b| (hashed) to the fetch, in tree order. */
-static void assemble(e2e *c, size_t b) {
-  size_t lo = b * CHUNK_BLOCK;
-  size_t hi = lo + CHUNK_BLOCK < c->w->m ? lo + CHUNK_BLOCK : c->w->m;
+/* fit feeds chunk block |b| to the fetch, in tree order, with the
+ * digests in |digest| (indexed from the block's first chunk). */
+static void fit(e2e *c, size_t b, uint8_t (*digest)[32]) {
+  size_t lo, hi;
+  block_range(b, CHUNK_BLOCK, c->w->m, &lo, &hi);
   for (size_t i = lo; i < hi; i++)
-    if (reg_fetch_add_digest(c->f, c->digest[i], c->w->payload[i],
+    if (reg_fetch_add_digest(c->f, digest[i - lo], c->w->payload[i],
                              c->w->plen[i]) != 0)
-      c->error = 1;
+      fail(c);
 }
 
-/* wait_for spins until the block another thread is hashing is done (a
- * few microseconds); yielding at once could give the core away for a
- * whole time slice on a busy machine. */
-static void wait_for(atomic_uchar *flag) {
-  for (unsigned spin = 0; spin < SPIN_MAX; spin++)
-    if (atomic_load_explicit(flag, memory_order_acquire)) return;
-  sched_yield();
-}
-
-/* match_own matches this lane's queries: one merge pass over its sorted
- * run, or, when queries are few, interpolation search. */
-static void match_own(e2e *c, lane *l) {
-  if (c->need_sort)
-    l->hits = reg_match_merge(c->entries, c->n_entries, l->q, l->len, l->hit);
+/* fit_own hashes block |b| itself and fits it: the thread that claimed
+ * it may have lost its core (the machine may be shared), and waiting for
+ * it could cost a whole time slice. That thread's digests go unused. */
+static void fit_own(e2e *c, size_t b) {
+  uint8_t digest[CHUNK_BLOCK][32];
+  size_t lo, hi;
+  block_range(b, CHUNK_BLOCK, c->w->m, &lo, &hi);
+  if (c->w->lanes)
+    reg_chunk_keys(digest, c->w->payload + lo, c->w->plen + lo, hi - lo);
   else
-    l->hits = reg_match_few(c->entries, c->n_entries, l->q, l->len, l->hit);
+    for (size_t i = lo; i < hi; i++)
+      reg_chunk_key(digest[i - lo], c->w->payload[i], c->w->plen[i]);
+  fit(c, b, digest);
+}
+
+/* wait_until spins on |flag| for a few microseconds, then yields (giving
+ * the core away at once could cost a whole time slice on a busy machine);
+ * gives the run up after WAIT_MAX_NS. Only the end of a run waits: for
+ * the entries, and for the sort. */
+static void wait_until(e2e *c, atomic_int *flag) {
+  uint64_t t0 = bench_now_ns();
+  while (!failed(c)) {
+    for (unsigned spin = 0; spin < SPIN_MAX; spin++)
+      if (atomic_load_explicit(flag, memory_order_acquire)) return;
+    sched_yield();
+    if (bench_now_ns() - t0 > WAIT_MAX_NS) fail(c);
+  }
+}
+
+static void verify_manifest(e2e *c) {
+  dht_record r;
+  int rv = dht_record_decode(&r, c->w->mrec, c->w->mlen);
+  if (rv == 0) rv = dht_record_verify(&r, NOW_S, 0, c->w->types, c->w->n_types);
+  if (rv == 0) rv = reg_fetch_new(&c->f, &r, 0);
+  if (rv == 0)
+    rv = reg_queries_new(&c->set, reg_fetch_manifest(c->f)->salt, c->qs->q);
+  c->t_manifest = bench_now_ns();
+  if (rv != 0) fail(c);
+  atomic_store_explicit(&c->manifest_ready, 1, memory_order_release);
 }
 
 /* publish makes the assembled entries visible to every thread. */
 static void publish(e2e *c) {
   c->entries = reg_fetch_entries(c->f, &c->n_entries);
-  if (!c->entries) c->error = 1;
+  if (!c->entries) fail(c);
   c->t_ready = bench_now_ns();
   atomic_store_explicit(&c->entries_ready, 1, memory_order_release);
 }
 
-/* One pass per thread, no second thread start: its queries (hash, sort),
- * then chunk blocks; the main thread (slice 0) also feeds hashed chunk
- * blocks to reg_fetch in tree order whenever the next one is ready, and
- * publishes the entries; then every thread merges its own queries. */
+/* try_fit fits every hashed block that is next in tree order, if no other
+ * thread is fitting (reg_fetch takes one thread at a time; any thread may
+ * be the one, so a thread that lost its core holds nothing up). With
+ * |own|, a block that is not hashed yet is hashed here. The thread that
+ * fits the last block publishes the entries. Returns 1 if it did work. */
+static int try_fit(e2e *c, int own) {
+  size_t next = atomic_load(&c->next_fit), start = next;
+  if (next == c->chunk_blocks ||
+      !atomic_load_explicit(&c->manifest_ready, memory_order_acquire) ||
+      atomic_flag_test_and_set_explicit(&c->fitting, memory_order_acquire))
+    return 0;
+  next = atomic_load(&c->next_fit);
+  while (next < c->chunk_blocks && !failed(c)) {
+    if (atomic_load_explicit(&c->done[next], memory_order_acquire))
+      fit(c, next, c->digest + next * CHUNK_BLOCK);
+    else if (own && next == start)
+      fit_own(c, next);
+    else
+      break;
+    atomic_store(&c->next_fit, ++next);
+  }
+  if (next == c->chunk_blocks && !failed(c)) publish(c);
+  atomic_flag_clear_explicit(&c->fitting, memory_order_release);
+  return next != start;
+}
+
+/* work does one unit: fit what is ready, else hash addresses, sort, hash
+ * chunks. */
+static int work(e2e *c) {
+  return try_fit(c, 0) || hash_addr_block(c) || sort_set(c) ||
+         hash_chunk_block(c);
+}
+
+/* match_parts matches parts of the entries, claimed one at a time
+ * (several per thread, so that a thread without a core holds up little),
+ * appending to this thread's hits. */
+static void match_parts(e2e *c, const slice *s) {
+  size_t p, parts = (size_t)MATCH_PARTS * s->count;
+  while ((p = atomic_fetch_add(&c->next_part, 1)) < parts) {
+    size_t lo = c->n_entries * p / parts, hi = c->n_entries * (p + 1) / parts;
+    c->n_hits[s->index] += reg_queries_match_part(
+        c->set, c->entries, lo, hi, c->hits[s->index] + c->n_hits[s->index]);
+  }
+}
+
+/* fitted: every chunk block is in (or the run failed). */
+static int fitted(e2e *c) {
+  return failed(c) || atomic_load(&c->next_fit) == c->chunk_blocks;
+}
+
 static void *e2e_thread(void *arg) {
   slice *s = arg;
   e2e *c = s->ctx;
-  lane *l = &c->lanes[s->index];
-  size_t next = 0;
-  if (s->index != 0) {
-    while (hash_own_block(c, l) || sort_own(c, l) || hash_chunk_block(c))
+  if (s->index == 0) verify_manifest(c);
+  /* Bounded: each pass does a unit of work or fits a block itself, and
+   * there are finitely many of both (a pass that finds nothing to do
+   * while another thread fits yields). */
+  for (unsigned idle = 0; !failed(c);) {
+    if (work(c) || try_fit(c, 1)) {
+      idle = 0;
       continue;
-    while (!atomic_load_explicit(&c->entries_ready, memory_order_acquire))
-      wait_for(&c->entries_ready);
-  } else {
-    while (next < c->chunk_blocks) {
-      if (atomic_load_explicit(&c->done[next], memory_order_acquire))
-        assemble(c, next++);
-      else if (!hash_own_block(c, l) && !sort_own(c, l) &&
-               !hash_chunk_block(c))
-        wait_for(&c->done[next]);
     }
-    while (hash_own_block(c, l) || sort_own(c, l)) continue;
-    publish(c);
+    if (fitted(c) && atomic_load(&c->next_addr) >= c->addr_blocks) break;
+    /* Another thread fits: spin a little before giving the core away. */
+    if (++idle > IDLE_SPINS) {
+      sched_yield();
+      idle = 0;
+    }
   }
-  if (c->entries) match_own(c, l);
+  /* What is left is in other threads' hands: the last address block, the
+   * sort, the last fits. */
+  wait_until(c, &c->hashed);
+  if (c->many) {
+    while (!failed(c) && sort_set(c)) continue;
+    wait_until(c, &c->sorted);
+  }
+  wait_until(c, &c->entries_ready);
+  if (!failed(c)) match_parts(c, s);
   return NULL;
-}
-
-static int verify_manifest(e2e *c) {
-  dht_record r;
-  int rv = dht_record_decode(&r, c->w->mrec, c->w->mlen);
-  if (rv == 0) rv = dht_record_verify(&r, NOW_S, 0, c->w->types, c->w->n_types);
-  if (rv == 0) rv = reg_fetch_new(&c->f, &r, 0);
-  if (rv == 0) c->salt = reg_fetch_manifest(c->f)->salt;
-  return rv;
 }
 
 static int e2e_alloc(e2e *c, const world *w, const qset *qs) {
@@ -378,13 +498,11 @@ static int e2e_alloc(e2e *c, const world *w, const qset *qs) {
   memset(c, 0, sizeof *c);
   c->w = w;
   c->qs = qs;
-  /* Interpolation search when the queries are sparse (no sort needed):
-   * fewer than one per 4096 entries. */
-  c->need_sort = qs->q * 4096 >= w->n;
+  /* Sorting pays from one query per 4096 entries; fewer are searched. */
+  c->many = qs->q * 4096 >= w->n;
   for (unsigned t = 0; t < w->threads; t++) {
-    c->lanes[t].q = malloc(qs->q * sizeof *c->lanes[t].q);
-    c->lanes[t].hit = malloc(qs->q);
-    ok &= c->lanes[t].q && c->lanes[t].hit;
+    c->hits[t] = malloc((qs->q ? qs->q : 1) * sizeof *c->hits[t]);
+    ok &= c->hits[t] != NULL;
   }
   c->chunk_blocks = (w->m + CHUNK_BLOCK - 1) / CHUNK_BLOCK;
   c->addr_blocks = (qs->q + ADDR_BLOCK - 1) / ADDR_BLOCK;
@@ -392,6 +510,14 @@ static int e2e_alloc(e2e *c, const world *w, const qset *qs) {
   c->done = calloc(c->chunk_blocks, sizeof *c->done);
   atomic_init(&c->next_chunk, 0);
   atomic_init(&c->next_addr, 0);
+  atomic_init(&c->addr_done, 0);
+  atomic_init(&c->next_part, 0);
+  atomic_init(&c->next_fit, 0);
+  atomic_flag_clear(&c->fitting);
+  atomic_init(&c->manifest_ready, 0);
+  atomic_init(&c->hashed, c->addr_blocks == 0);
+  atomic_init(&c->sort_claimed, 0);
+  atomic_init(&c->sorted, 0);
   atomic_init(&c->entries_ready, 0);
   atomic_init(&c->error, 0);
   for (size_t b = 0; c->done && b < c->chunk_blocks; b++)
@@ -401,33 +527,45 @@ static int e2e_alloc(e2e *c, const world *w, const qset *qs) {
 
 static void e2e_free(e2e *c) {
   reg_fetch_free(c->f);
-  for (unsigned t = 0; t < THREADS_MAX; t++) {
-    free(c->lanes[t].q);
-    free(c->lanes[t].hit);
-  }
+  reg_queries_free(c->set);
+  for (unsigned t = 0; t < THREADS_MAX; t++) free(c->hits[t]);
   free(c->digest);
   free(c->done);
 }
 
+/* check_hits: every hit must be an even-numbered query (those name batch
+ * addresses; qset_make) and none may repeat across threads' parts. */
+static int check_hits(const e2e *c, size_t *total) {
+  *total = 0;
+  for (unsigned t = 0; t < c->w->threads; t++) {
+    for (size_t k = 0; k < c->n_hits[t]; k++)
+      if (c->hits[t][k] % 2 != 0) return -1;
+    *total += c->n_hits[t];
+  }
+  return 0;
+}
+
 static int run_e2e(const world *w, const qset *qs, stages *st) {
-  uint64_t t0, t1, t2;
+  uint64_t t0, t1;
   e2e c;
   int rv = e2e_alloc(&c, w, qs);
-  t0 = bench_now_ns();
-  if (rv == 0) rv = verify_manifest(&c);
-  t1 = bench_now_ns();
-  if (rv == 0) rv = run_threads(w->threads, e2e_thread, &c);
-  t2 = bench_now_ns();
-  if (rv == 0 && (c.error || c.n_entries != w->n)) rv = -1;
+  uint64_t c0;
   memset(st, 0, sizeof *st);
-  for (unsigned t = 0; rv == 0 && t < w->threads; t++) {
-    st->hits += c.lanes[t].hits;
-    if (c.lanes[t].sort_s > st->sort) st->sort = c.lanes[t].sort_s;
+  c0 = cpu_ns();
+  t0 = bench_now_ns();
+  if (rv == 0) rv = run_threads(w->threads, e2e_thread, &c);
+  t1 = bench_now_ns();
+  st->cpu = (double)(cpu_ns() - c0) / 1e9;
+  if (rv == 0 && (failed(&c) || c.n_entries != w->n)) rv = -1;
+  if (rv == 0) rv = check_hits(&c, &st->hits);
+  if (rv == 0) {
+    uint64_t both = c.t_ready > c.t_set ? c.t_ready : c.t_set;
+    st->manifest = (double)(c.t_manifest - t0) / 1e9;
+    st->parallel = (double)(both - c.t_manifest) / 1e9;
+    st->sort = c.sort_s;
+    st->match = (double)(t1 - both) / 1e9;
+    st->total = (double)(t1 - t0) / 1e9;
   }
-  st->manifest = (double)(t1 - t0) / 1e9;
-  st->parallel = rv == 0 ? (double)(c.t_ready - t1) / 1e9 : 0;
-  st->match = rv == 0 ? (double)(t2 - c.t_ready) / 1e9 : 0;
-  st->total = (double)(t2 - t0) / 1e9;
   e2e_free(&c);
   return rv;
 }
@@ -439,7 +577,7 @@ typedef struct bound_job {
   const qset *qs;
   const uint8_t *salt;
   uint64_t *q;
-  uint8_t sink[THREADS_MAX][32];
+  uint8_t sink[THREADS_MAX][4][32];
 } bound_job;
 
 static void *bound_addresses(void *arg) {
@@ -453,24 +591,42 @@ static void *bound_addresses(void *arg) {
   return NULL;
 }
 
-/* One streaming hash per thread over its share of the chunk bytes. */
+/* One streaming hash per thread over its share of the chunk payloads;
+ * with --lanes, four streams over its share of the bytes, side by side in
+ * the vector lanes (the same code as reg_chunk_keys). */
 static void *bound_stream(void *arg) {
   slice *s = arg;
   bound_job *j = s->ctx;
   nc_hasher h;
   size_t lo, hi;
+  if (j->w->lanes) {
+    const uint8_t *p[4];
+    size_t len[4];
+    span(s, j->w->chunk_bytes, &lo, &hi);
+    for (int k = 0; k < 4; k++) {
+      p[k] = j->w->bytes + lo + (hi - lo) * (size_t)k / 4;
+      len[k] = (hi - lo) * (size_t)(k + 1) / 4 - (hi - lo) * (size_t)k / 4;
+    }
+    reg_chunk_keys(j->sink[s->index], p, len, 4);
+    return NULL;
+  }
   span(s, j->w->m, &lo, &hi);
   nc_hasher_init(&h, NULL, 0, 32);
   for (size_t i = lo; i < hi; i++)
     nc_hasher_update(&h, j->w->payload[i], j->w->plen[i]);
-  nc_hasher_final(&h, j->sink[s->index], 32);
+  nc_hasher_final(&h, j->sink[s->index][0], 32);
   return NULL;
 }
 
-static double timed(unsigned threads, void *(*fn)(void *), void *job) {
-  uint64_t t0 = bench_now_ns();
+/* timed returns the wall seconds of fn on |threads|; adds its CPU
+ * seconds to *cpu. */
+static double timed(unsigned threads, void *(*fn)(void *), void *job,
+                    double *cpu) {
+  uint64_t c0 = cpu_ns(), t0 = bench_now_ns();
   run_threads(threads, fn, job);
-  return (double)(bench_now_ns() - t0) / 1e9;
+  t0 = bench_now_ns() - t0;
+  *cpu += (double)(cpu_ns() - c0) / 1e9;
+  return (double)t0 / 1e9;
 }
 
 static int runs_for(const world *w) {
@@ -479,12 +635,13 @@ static int runs_for(const world *w) {
 
 /* run_bound measures the bound once: (a) and (b) separately. */
 static int run_bound(const world *w, const qset *qs, double *addr_s,
-                     double *stream_s) {
-  bound_job j = {w, qs, reg_batch_manifest(w->b)->salt, NULL, {{0}}};
+                     double *stream_s, double *cpu) {
+  bound_job j = {w, qs, reg_batch_manifest(w->b)->salt, NULL, {{{0}}}};
   j.q = malloc(qs->q * sizeof *j.q);
   if (!j.q) return -1;
-  *addr_s = timed(w->threads, bound_addresses, &j);
-  *stream_s = timed(w->threads, bound_stream, &j);
+  *cpu = 0;
+  *addr_s = timed(w->threads, bound_addresses, &j, cpu);
+  *stream_s = timed(w->threads, bound_stream, &j, cpu);
   free(j.q);
   return 0;
 }
@@ -541,12 +698,54 @@ static void dht_cost(const world *w, double *decode_us, double *verify_us) {
 
 /* ---- Driver ------------------------------------------------------------------- */
 
+#define SAMPLES_MAX (RUNS_SMALL + 1)
+_Static_assert(RUNS_LARGE <= RUNS_SMALL, "samples are sized for RUNS_SMALL");
+
 typedef struct row {
   size_t n, q;
-  stages best;  /* best warm run */
+  stages best;   /* best warm run */
   double cold_s; /* the first run: fresh pages for the entries */
   double addr_s, stream_s, base_s, base_sort_s;
+  double e2e_med, bound_med; /* medians of the warm runs */
+  double cpu_ratio;          /* median e2e CPU / median bound CPU */
 } row;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* measure alternates end to end and bound runs, so that both see the same
+ * machine (it may be shared), and keeps the best and the median of each.
+ * Run 0 is the cold run. */
+static int measure(const world *w, const qset *qs, row *out) {
+  double e2e_s[SAMPLES_MAX], bound_s[SAMPLES_MAX];
+  double e2e_cpu[SAMPLES_MAX], bound_cpu[SAMPLES_MAX];
+  int runs = runs_for(w), rv = 0;
+  for (int r = 0; rv == 0 && r <= runs; r++) {
+    stages st;
+    double a, b;
+    rv = run_e2e(w, qs, &st);
+    if (rv == 0 && r == 0) out->cold_s = st.total;
+    if (rv == 0 && r > 0 && st.total < out->best.total) out->best = st;
+    if (rv == 0 && r > 0) e2e_s[r - 1] = st.total, e2e_cpu[r - 1] = st.cpu;
+    if (rv == 0) rv = run_bound(w, qs, &a, &b, &bound_cpu[r]);
+    if (rv == 0 && a < out->addr_s) out->addr_s = a;
+    if (rv == 0 && b < out->stream_s) out->stream_s = b;
+    if (rv == 0) bound_s[r] = a + b;
+  }
+  if (rv == 0) {
+    out->e2e_med = median(e2e_s, runs);
+    out->bound_med = median(bound_s, runs + 1);
+    out->cpu_ratio = median(e2e_cpu, runs) / median(bound_cpu, runs + 1);
+  }
+  return rv;
+}
 
 static int run_row(const world *w, size_t q, row *out) {
   qset qs;
@@ -556,18 +755,7 @@ static int run_row(const world *w, size_t q, row *out) {
   out->n = w->n;
   out->q = q;
   out->best.total = out->addr_s = out->stream_s = 1e9;
-  /* End to end and bound alternate, so that both see the same machine
-   * (it may be shared); the best of each is kept. */
-  for (int r = 0; rv == 0 && r <= runs_for(w); r++) {
-    stages st;
-    double a, b;
-    rv = run_e2e(w, &qs, &st);
-    if (rv == 0 && r == 0) out->cold_s = st.total;
-    else if (rv == 0 && st.total < out->best.total) out->best = st;
-    if (rv == 0) rv = run_bound(w, &qs, &a, &b);
-    if (rv == 0 && a < out->addr_s) out->addr_s = a;
-    if (rv == 0 && b < out->stream_s) out->stream_s = b;
-  }
+  if (rv == 0) rv = measure(w, &qs, out);
   if (rv == 0)
     out->base_s = run_baseline(w, &qs, &base_hits, &out->base_sort_s);
   if (rv == 0 && base_hits != out->best.hits) {
@@ -581,12 +769,12 @@ static int run_row(const world *w, size_t q, row *out) {
 
 static void print_row(const row *r) {
   double bound = r->addr_s + r->stream_s;
-  printf("%9zu %9zu %8.1f %8.1f %10.3g %8.1f %7.1f %6.2fx %6.2fx %9.1f "
-         "%7.1fx\n",
+  printf("%9zu %9zu %8.1f %8.1f %10.3g %8.1f %7.1f %6.2fx %6.2fx %6.2fx "
+         "%6.2fx %9.1f %7.1fx\n",
          r->n, r->q, r->best.total * 1e3, r->cold_s * 1e3,
          (double)r->n / r->best.total, bound * 1e3, r->addr_s * 1e3,
-         r->best.total / bound, r->cold_s / bound, r->base_s * 1e3,
-         r->base_s / r->best.total);
+         r->best.total / bound, r->e2e_med / r->bound_med, r->cpu_ratio,
+         r->cold_s / bound, r->base_s * 1e3, r->base_s / r->best.total);
 }
 
 static void print_stages(const row *r) {
@@ -596,8 +784,9 @@ static void print_stages(const row *r) {
          (r->base_s - r->base_sort_s) * 1e3);
 }
 
-static void print_machine(unsigned threads) {
+static void print_machine(unsigned threads, int lanes) {
   char line[256], model[256] = "unknown";
+  double load[3] = {0, 0, 0};
   FILE *fp = fopen("/proc/cpuinfo", "r");
   while (fp && fgets(line, sizeof line, fp)) {
     char *colon = strchr(line, ':');
@@ -608,18 +797,28 @@ static void print_machine(unsigned threads) {
     }
   }
   if (fp) fclose(fp);
-  printf("machine: %ld online CPUs, %s; %u threads\n",
-         sysconf(_SC_NPROCESSORS_ONLN), model, threads);
+  fp = fopen("/proc/loadavg", "r");
+  if (fp && fscanf(fp, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+    load[0] = -1;
+  if (fp) fclose(fp);
+  printf("machine: %ld online CPUs, %s; %u threads; chunk hashing: %s; "
+         "load %.2f %.2f %.2f\n",
+         sysconf(_SC_NPROCESSORS_ONLN), model, threads,
+         lanes ? "four lanes (reg_chunk_keys)" : "libsodium (reg_chunk_key)",
+         load[0], load[1], load[2]);
 }
 
-static int parse_args(int argc, char **argv, int *quick, unsigned *threads) {
+static int parse_args(int argc, char **argv, int *quick, unsigned *threads,
+                      int *lanes) {
   long online = sysconf(_SC_NPROCESSORS_ONLN);
-  *quick = 0;
+  *quick = *lanes = 0;
   *threads = online < 1 ? 1 : online > THREADS_MAX ? THREADS_MAX
                                                    : (unsigned)online;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
       *quick = 1;
+    } else if (strcmp(argv[i], "--lanes") == 0) {
+      *lanes = 1;
     } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       long t = strtol(argv[++i], NULL, 10);
       if (t < 1 || t > THREADS_MAX) return -1;
@@ -632,11 +831,11 @@ static int parse_args(int argc, char **argv, int *quick, unsigned *threads) {
 }
 
 /* run_size builds the batch of |n| and runs its three rows. */
-static int run_size(size_t n, unsigned threads, row *rows) {
+static int run_size(size_t n, unsigned threads, int lanes, row *rows) {
   static const size_t queries[] = {10, 10000, 1000000};
   double dec_us, ver_us;
   world w;
-  int rv = world_setup(&w, n, threads);
+  int rv = world_setup(&w, n, threads, lanes);
   if (rv != 0) fprintf(stderr, "match: cannot build the batch of %zu\n", n);
   if (rv == 0) {
     dht_cost(&w, &dec_us, &ver_us);
@@ -655,15 +854,19 @@ static int run_size(size_t n, unsigned threads, row *rows) {
 }
 
 static void print_tables(const row *rows, size_t n_rows) {
-  printf("%9s %9s %8s %8s %10s %8s %7s %7s %7s %9s %8s\n", "entries",
-         "protected", "e2e ms", "cold ms", "entries/s", "bound ms",
-         "(addr)", "ratio", "cold", "base ms", "speed-up");
+  printf("%9s %9s %8s %8s %10s %8s %7s %7s %7s %7s %7s %9s %8s\n",
+         "entries", "protected", "e2e ms", "cold ms", "entries/s", "bound ms",
+         "(addr)", "ratio", "median", "cpu", "cold", "base ms", "speed-up");
   for (size_t i = 0; i < n_rows; i++) print_row(&rows[i]);
-  printf("\nwhere the end-to-end time goes (ms): \"parallel\" hashes chunks "
-         "and addresses\non every thread, fits chunks into the tree and "
-         "sorts each thread's queries\n(\"(sort)\": the longest of those "
-         "sorts, included); \"match\" merges each\nthread's queries, or "
-         "searches them when few\n");
+  printf("\nratio: best e2e / best bound; median: median e2e / median bound "
+         "over the same runs;\ncpu: the same with CPU time (all threads) "
+         "instead of wall time\n");
+  printf("\nwhere the best end-to-end run's time goes (ms): \"manifest\" "
+         "verifies it (other\nthreads already hash chunks); \"parallel\" "
+         "hashes chunks and addresses on\nevery thread, fits chunks into the "
+         "tree and sorts the set (\"(sort)\", on\none thread, included), "
+         "until both the entries and the set are ready;\n\"match\" matches "
+         "the set against the entries, parts claimed by every thread\n");
   printf("%9s %9s %9s %9s %9s %9s %9s %10s %10s\n", "entries", "protected",
          "manifest", "parallel", "(sort)", "match", "hits", "base qsort",
          "base look");
@@ -674,10 +877,11 @@ int bench_match(int argc, char **argv) {
   static const size_t sizes[] = {1000000, 10000000};
   row rows[6];
   size_t n_sizes;
-  int quick;
+  int quick, lanes;
   unsigned threads;
-  if (parse_args(argc, argv, &quick, &threads) != 0) {
-    fprintf(stderr, "usage: nointrude-bench match [--quick] [--threads N]\n");
+  if (parse_args(argc, argv, &quick, &threads, &lanes) != 0) {
+    fprintf(stderr, "usage: nointrude-bench match [--quick] [--threads N] "
+                    "[--lanes]\n");
     return 2;
   }
   if (nc_init() != 0) return 1;
@@ -688,10 +892,10 @@ int bench_match(int argc, char **argv) {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
 #endif
-  print_machine(threads);
+  print_machine(threads, lanes);
   n_sizes = quick ? 1 : 2;
   for (size_t s = 0; s < n_sizes; s++)
-    if (run_size(sizes[s], threads, rows + 3 * s) != 0) return 1;
+    if (run_size(sizes[s], threads, lanes, rows + 3 * s) != 0) return 1;
   print_tables(rows, 3 * n_sizes);
   return 0;
 }

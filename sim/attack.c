@@ -26,20 +26,15 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "attack_int.h"
 #include "sim.h"
-#include "world_int.h"
 
 extern char **environ;
 
-#define NO_HOST UINT32_MAX
 #define SWEEP_POINTS_MAX 256
 #define ECLIPSE_BITS_MAX 20
 #define FLOOD_VALUE 100 /* bytes of a store flood's note value */
 
-enum atk_kind { ATK_SYBIL, ATK_ECLIPSE, ATK_ROUTING, ATK_STORAGE, ATK_FLOODER };
-enum { MODE_DROP, MODE_WITHHOLD, MODE_FORGE };
-enum { FLOOD_GARBAGE, FLOOD_REQUESTS, FLOOD_STORES };
-enum { ACT_START, ACT_FLOOD, ACT_SWEEP }; /* aux >> 32 */
 
 static const char *const kind_names[] = {"sybil", "eclipse", "routing",
                                          "storage", "flooder"};
@@ -57,25 +52,47 @@ typedef struct sim_sweep_op {
 
 /* ---- Parsing ------------------------------------------------------------- */
 
+static int has_hosts(int kind) {
+  return kind == ATK_SYBIL || kind == ATK_ECLIPSE || kind == ATK_FLOODER;
+}
+
+/* kind_of returns the plug-in of section name |name|: the plug-in's name,
+ * optionally followed by '-' and a label ("flooder-garbage"), so one
+ * scenario can run several instances of a plug-in. */
 static int kind_of(const char *name) {
+  size_t len = strcspn(name, "-");
   for (int i = 0; i < (int)(sizeof kind_names / sizeof *kind_names); i++)
-    if (strcmp(name, kind_names[i]) == 0)
+    if (strlen(kind_names[i]) == len && strncmp(name, kind_names[i], len) == 0)
       return i;
   return -1;
 }
 
+/* Mode names by plug-in, in enum order; NULL-terminated. */
+static const char *const mode_names[][5] = {
+    [ATK_ECLIPSE] = {"node", "note", NULL},
+    [ATK_STORAGE] = {"drop", "withhold", "forge", "stale", NULL},
+    [ATK_FLOODER] = {"garbage", "requests", "stores", NULL},
+};
+
 static int parse_mode(int kind, const char *v, int *out) {
-  static const char *const storage[] = {"drop", "withhold", "forge"};
-  static const char *const flood[] = {"garbage", "requests", "stores"};
-  const char *const *names = kind == ATK_STORAGE ? storage : flood;
-  if (kind != ATK_STORAGE && kind != ATK_FLOODER)
-    return -1;
-  for (int i = 0; i < 3; i++)
-    if (strcmp(v, names[i]) == 0) {
+  for (int i = 0; i < 4 && mode_names[kind][i] != NULL; i++)
+    if (strcmp(v, mode_names[kind][i]) == 0) {
       *out = i;
       return 0;
     }
   return -1;
+}
+
+/* set_rate applies a bandwidth key (bandwidth, uplink, downlink). */
+static int set_rate(sim_atk *a, const char *k, const char *v) {
+  uint64_t bps;
+  if (!has_hosts(a->kind) || sim_rate_parse(v, &bps) != 0)
+    return -1;
+  if (k[0] != 'd')
+    a->bw.up_bps = bps;
+  if (k[0] != 'u')
+    a->bw.down_bps = bps;
+  return 0;
 }
 
 static int parse_paths(sim_atk *a, const char *v) {
@@ -107,11 +124,16 @@ static int set_key(sim_atk *a, const char *k, const char *v) {
   if (strcmp(k, "mode") == 0)
     return parse_mode(a->kind, v, &a->mode);
   if (strcmp(k, "paths") == 0)
-    return a->kind == ATK_ROUTING ? parse_paths(a, v) : -1;
-  if (strcmp(k, "start") == 0 || strcmp(k, "gap") == 0) {
+    return a->kind == ATK_ROUTING || a->kind == ATK_ECLIPSE ? parse_paths(a, v)
+                                                            : -1;
+  if (strcmp(k, "bandwidth") == 0 || strcmp(k, "uplink") == 0 ||
+      strcmp(k, "downlink") == 0)
+    return set_rate(a, k, v);
+  if (strcmp(k, "start") == 0 || strcmp(k, "gap") == 0 ||
+      strcmp(k, "put") == 0) {
     if (sim_parse_duration(v, &t) != 0)
       return -1;
-    *(k[0] == 's' ? &a->start : &a->gap) = t;
+    *(k[0] == 's' ? &a->start : k[0] == 'g' ? &a->gap : &a->put_at) = t;
     return 0;
   }
   static const struct {
@@ -122,8 +144,9 @@ static int set_key(sim_atk *a, const char *k, const char *v) {
               {"target", 0, 2e6},     {"victims", 1, 1e4},
               {"bits", 0, ECLIPSE_BITS_MAX}, {"collude", 0, 1},
               {"rate", 0.001, 1e6},   {"fraction_step", 0.001, 1},
-              {"fraction_max", 0, 1}, {"lookups", 1, 1e6},
-              {"view", 0.001, 1}};
+              {"fraction_max", 0, 1}, {"lookups", 0, 1e6},
+              {"view", 0.001, 1},     {"ipv6_fraction", 0, 1},
+              {"gets", 0, 1e6}};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
     if (strcmp(k, keys[i].key) != 0)
       continue;
@@ -142,7 +165,9 @@ static int set_key(sim_atk *a, const char *k, const char *v) {
     case 9: a->step = d; break;
     case 10: a->fmax = d; break;
     case 11: a->per_point = (uint32_t)d; break;
-    default: a->view = d; break;
+    case 12: a->view = d; break;
+    case 13: a->v6 = d; break;
+    default: a->gets = (uint32_t)d; break;
     }
     return 0;
   }
@@ -164,8 +189,9 @@ static void defaults(sim_atk *a, int kind) {
   a->mode = kind == ATK_FLOODER ? FLOOD_REQUESTS : MODE_DROP;
   a->start = DHT_TIME_NONE; /* = the workload start */
   a->fmax = 0.5;
-  a->per_point = 200;
+  a->per_point = kind == ATK_ECLIPSE ? 0 : 200; /* eclipse: no probes */
   a->gap = 5 * DHT_SEC;
+  a->put_at = DHT_TIME_NONE; /* = when the first eclipse host joins */
   a->view = 1.0;
   a->paths[0] = 1;
   a->n_paths = 1;
@@ -177,10 +203,12 @@ static int parse_spec(const sim_attack_spec *spec, sim_atk *a, char *err,
   int kind = kind_of(spec->name);
   if (kind < 0) {
     snprintf(err, cap, "[attack %s]: no such plug-in (sybil, eclipse, "
-             "routing, storage, flooder)", spec->name);
+             "routing, storage, flooder, optionally with -LABEL)",
+             spec->name);
     return -1;
   }
   defaults(a, kind);
+  snprintf(a->name, sizeof a->name, "%s", spec->name);
   for (size_t i = 0; i < spec->n_keys; i++)
     if (set_key(a, spec->keys[i], spec->values[i]) != 0) {
       snprintf(err, cap, "[attack %s] %s: unknown key or bad value \"%s\"",
@@ -192,11 +220,11 @@ static int parse_spec(const sim_attack_spec *spec, sim_atk *a, char *err,
     snprintf(err, cap, "[attack %s]: too many sweep points", spec->name);
     return -1;
   }
+  if (a->kind == ATK_ROUTING && a->step > 0 && a->per_point == 0) {
+    snprintf(err, cap, "[attack %s]: lookups must be > 0", spec->name);
+    return -1;
+  }
   return 0;
-}
-
-static int has_hosts(int kind) {
-  return kind == ATK_SYBIL || kind == ATK_ECLIPSE || kind == ATK_FLOODER;
 }
 
 int sim_attack_check(const sim_scenario *sc, char *err, size_t cap) {
@@ -301,6 +329,15 @@ static int nodes_reply(void *user, const uint8_t target[DHT_ID_LEN],
   return colluders(a, w, h->index, target, out, cap);
 }
 
+/* find_record returns the workload record under |key|, or NULL. */
+static sim_record *find_record(sim_world *w, const uint8_t key[DHT_KEY_LEN]) {
+  for (size_t i = 0; i < w->n_records; i++)
+    if (w->records[i].bytes != NULL &&
+        memcmp(w->records[i].key, key, DHT_KEY_LEN) == 0)
+      return &w->records[i];
+  return NULL;
+}
+
 /* The forging hook: the record put under |key|, one payload byte changed
  * (the signature no longer verifies). */
 static int value_reply(void *user, const uint8_t key[DHT_KEY_LEN],
@@ -308,20 +345,34 @@ static int value_reply(void *user, const uint8_t key[DHT_KEY_LEN],
   sim_host *h = user;
   sim_world *w = h->world;
   sim_atk *a = &w->atk[h->attack];
-  if (a->active <= 0)
+  const sim_record *r = a->active > 0 ? find_record(w, key) : NULL;
+  if (r == NULL || r->len > DHT_MAX_RECORD)
     return 0;
-  for (size_t i = 0; i < w->n_records; i++) {
-    const sim_record *r = &w->records[i];
-    if (r->bytes == NULL || memcmp(r->key, key, DHT_KEY_LEN) != 0 ||
-        r->len > DHT_MAX_RECORD)
-      continue;
-    memcpy(buf, r->bytes, r->len);
-    buf[r->len - 70] ^= 0x01; /* inside the value, before the signature */
-    *len = r->len;
-    a->forged++;
-    return 1;
-  }
-  return 0;
+  memcpy(buf, r->bytes, r->len);
+  buf[r->len - 70] ^= 0x01; /* inside the value, before the signature */
+  *len = r->len;
+  a->forged++;
+  return 1;
+}
+
+/* The stale hook: the version of the record under |key| before its
+ * latest update (validly signed, lower seq). The adversary is assumed to
+ * have kept every version it ever saw. A get of that record in flight is
+ * marked as having been served a stale copy. */
+static int stale_reply(void *user, const uint8_t key[DHT_KEY_LEN],
+                       uint8_t buf[DHT_MAX_RECORD], size_t *len) {
+  sim_host *h = user;
+  sim_world *w = h->world;
+  sim_atk *a = &w->atk[h->attack];
+  const sim_record *r = a->active > 0 ? find_record(w, key) : NULL;
+  if (r == NULL || r->old_bytes == NULL || r->old_len > DHT_MAX_RECORD)
+    return 0;
+  memcpy(buf, r->old_bytes, r->old_len);
+  *len = r->old_len;
+  a->forged++;
+  if (r->get_op != 0 && w->ops[r->get_op - 1].active)
+    w->ops[r->get_op - 1].saw_stale = 1;
+  return 1;
 }
 
 /* ---- Set-up -------------------------------------------------------------- */
@@ -337,12 +388,22 @@ int sim_attack_init(sim_world *w) {
     if (a->start == DHT_TIME_NONE)
       a->start = w->sc.work_start;
     a->cfg = w->sc.dht;
-    a->cfg.max_operations = 1000000; /* flooders: no self-restraint */
+    /* flooders: no self-restraint (operations, or their own node's
+     * per-author quota, which would stop a store flood at the source) */
+    a->cfg.max_operations = 1000000;
+    a->cfg.author_max_records = UINT32_MAX;
+    a->cfg.author_max_bytes = UINT32_MAX;
+    if (sim_probe_init(w, a) != 0)
+      return SIM_ERR_NOMEM;
     if (!has_hosts(a->kind))
       continue;
     a->first = next;
     next += a->count;
-    int rv = sim_vnet_pool_new(&w->net, &a->pool, a->prefixes, a->subnets);
+    sim_pool_spec spec = {.n16 = a->prefixes, .n24 = a->subnets,
+                          .n32 = a->prefixes, .n48 = a->subnets,
+                          .v6_fraction = a->v6, .bw = a->bw};
+    spec.bw.queue_bytes = w->sc.bw.queue_bytes;
+    int rv = sim_vnet_pool_make(&w->net, &a->pool, &spec);
     if (rv != 0)
       return rv;
   }
@@ -407,6 +468,8 @@ static void turn(sim_atk *a, size_t idx, sim_host *h) {
   }
   if (a->kind == ATK_STORAGE && a->mode == MODE_FORGE)
     h->beh.value_reply = value_reply;
+  if (a->kind == ATK_STORAGE && a->mode == MODE_STALE)
+    h->beh.value_reply = stale_reply;
   h->behaviour = &h->beh;
 }
 
@@ -459,6 +522,7 @@ int sim_attack_assign(sim_world *w) {
       rv = sweep_alloc(w, &w->atk[i]);
     if (rv != 0)
       return rv;
+    sim_probe_schedule(w, i);
   }
   return 0;
 }
@@ -472,6 +536,7 @@ void sim_attack_free(sim_world *w) {
     free(a->fail);
     free(a->hops);
     free(a->sops);
+    sim_probe_free(a);
     sim_pool_free(&a->pool);
   }
   w->n_atk = 0;
@@ -489,10 +554,11 @@ static int shares_bits(const uint8_t *a, const uint8_t *b, unsigned bits) {
 }
 
 /* mine searches nonces of one key pair for an ID that meets the puzzle
- * and shares a->bits leading bits with the victim: 2^(bits + difficulty)
- * hashes expected, the attacker's real cost. */
+ * and shares a->bits leading bits with the target (the victim's ID or
+ * its note's key): 2^(bits + difficulty) hashes expected, the attacker's
+ * real cost. */
 static int mine(sim_world *w, sim_atk *a, sim_host *h) {
-  const uint8_t *victim = w->hosts[a->target].ident.id;
+  const uint8_t *victim = sim_probe_target(w, a);
   uint8_t seed[NC_SEED_LEN] = {0};
   unsigned d = w->sc.dht.difficulty;
   uint64_t start = 0, budget = UINT64_C(1) << (a->bits + d + 8);
@@ -525,22 +591,10 @@ int sim_attack_identity(sim_world *w, sim_host *h, int *rv) {
 
 /* ---- Actions ------------------------------------------------------------- */
 
-static void push_action(sim_world *w, size_t idx, dht_time t, unsigned act,
-                        uint32_t arg) {
+void sim_attack_push(sim_world *w, size_t idx, dht_time t, unsigned act,
+                     uint32_t arg) {
   sim_world_push(w, t, SIM_EV_ATTACK, (uint32_t)idx,
                  (uint64_t)act << 32 | arg, NULL);
-}
-
-static void pick_victims(sim_world *w, sim_atk *a) {
-  sim_rng rng;
-  a->victim_hosts = calloc(a->victims, sizeof *a->victim_hosts);
-  if (a->victim_hosts == NULL) {
-    w->error = SIM_ERR_NOMEM;
-    return;
-  }
-  sim_rng_stream(&rng, w->seed, "victims", a->first);
-  for (uint32_t i = 0; i < a->victims; i++)
-    a->victim_hosts[i] = sim_world_pick_honest(w, &rng, NO_HOST);
 }
 
 static void on_start(sim_world *w, size_t idx) {
@@ -555,13 +609,12 @@ static void on_start(sim_world *w, size_t idx) {
       h->beh.withhold_values = a->mode == MODE_WITHHOLD;
     }
   }
-  if (a->kind == ATK_FLOODER && a->count > 0) {
-    pick_victims(w, a);
+  sim_probe_start(w, idx); /* flooders: victims chosen here */
+  if (a->kind == ATK_FLOODER && a->count > 0)
     for (uint32_t f = 0; f < a->count; f++)
-      push_action(w, idx, w->q.now, ACT_FLOOD, f);
-  }
+      sim_attack_push(w, idx, w->q.now, ACT_FLOOD, f);
   if (a->step > 0)
-    push_action(w, idx, w->q.now, ACT_SWEEP, 0);
+    sim_attack_push(w, idx, w->q.now, ACT_SWEEP, 0);
 }
 
 static void victim_contact(const sim_host *v, dht_contact *c) {
@@ -572,14 +625,34 @@ static void victim_contact(const sim_host *v, dht_contact *c) {
   c->addr = v->addr;
 }
 
-static void flood_store(sim_world *w, sim_atk *a, sim_host *h) {
+/* aimed_name writes to |name| a note name of |h| whose key shares a->bits
+ * leading bits with |victim|'s ID, so the victim is among the note's
+ * closest storers (2^bits hashes expected; after 2^(bits + 6) tries the
+ * last name is taken as it is). Returns the name's length. */
+static int aimed_name(const sim_atk *a, const sim_host *h,
+                      const sim_host *victim, char name[48]) {
+  uint8_t key[DHT_KEY_LEN];
+  int n = 0;
+  for (uint64_t t = 0; t < UINT64_C(1) << (a->bits + 6); t++) {
+    n = snprintf(name, 48, "flood-%u-%llu-%llu", h->index,
+                 (unsigned long long)a->ticks, (unsigned long long)t);
+    dht_note_key(key, h->ident.pk, (const uint8_t *)name, (size_t)n);
+    if (shares_bits(key, victim->ident.id, a->bits))
+      break;
+  }
+  return n;
+}
+
+/* flood_store puts a fresh note aimed at |victim| (lookup + STOREs to the
+ * closest nodes of its key, the victim among them). */
+static void flood_store(sim_world *w, sim_atk *a, sim_host *h,
+                        const sim_host *victim) {
   uint8_t payload[DHT_NOTE_NAME_MAX + DHT_NOTE_VALUE_MAX + 8];
   uint8_t value[FLOOD_VALUE], enc[DHT_MAX_RECORD];
-  char name[40];
+  char name[48];
   dht_record rec;
   size_t len;
-  int n = snprintf(name, sizeof name, "flood-%u-%llu", h->index,
-                   (unsigned long long)a->ticks);
+  int n = aimed_name(a, h, victim, name);
   sim_rng_fill(&h->rng, value, sizeof value);
   if (dht_note_build(&rec, payload, sizeof payload, &h->ident,
                      (const uint8_t *)name, (size_t)n, value, sizeof value,
@@ -593,7 +666,7 @@ static void on_flood(sim_world *w, size_t idx, uint32_t f) {
   sim_atk *a = &w->atk[idx];
   sim_host *h = &w->hosts[a->first + f];
   uint32_t v = a->victim_hosts[a->ticks++ % a->victims];
-  push_action(w, idx, w->q.now + (dht_time)(1e9 / a->rate), ACT_FLOOD, f);
+  sim_attack_push(w, idx, w->q.now + (dht_time)(1e9 / a->rate), ACT_FLOOD, f);
   if (h->state != SIM_HOST_UP || v == NO_HOST ||
       w->hosts[v].state != SIM_HOST_UP)
     return;
@@ -613,7 +686,7 @@ static void on_flood(sim_world *w, size_t idx, uint32_t f) {
                           NULL) == 0)
       a->sent++;
   } else {
-    flood_store(w, a, h);
+    flood_store(w, a, h, &w->hosts[v]);
   }
   sim_world_service(w, h);
 }
@@ -649,7 +722,7 @@ static void on_sweep(sim_world *w, size_t idx, uint32_t i) {
   dht_time next = w->q.now + (dht_time)(1e9 / w->sc.lookup_rate);
   if (j + 1 == per_phase)
     next += a->gap;
-  push_action(w, idx, next, ACT_SWEEP, i + 1);
+  sim_attack_push(w, idx, next, ACT_SWEEP, i + 1);
   uint32_t src = sim_world_pick_honest(w, &w->work_rng, NO_HOST);
   uint32_t dst = src == NO_HOST ? NO_HOST
                                 : sim_world_pick_honest(w, &w->work_rng, src);
@@ -676,8 +749,12 @@ void sim_attack_on_event(sim_world *w, const sim_event *ev) {
     on_start(w, idx);
   else if (act == ACT_FLOOD)
     on_flood(w, idx, arg);
-  else
+  else if (act == ACT_SWEEP)
     on_sweep(w, idx, arg);
+  else if (act == ACT_PUT)
+    sim_probe_on_put(w, idx);
+  else
+    sim_probe_on_probe(w, idx, arg);
 }
 
 /* ---- Figures ------------------------------------------------------------- */
@@ -727,7 +804,8 @@ static json_t *tables_json(sim_world *w, const sim_atk *a) {
                    "max_in_one_table", (json_int_t)worst,
                    "tables_with_attackers", (json_int_t)tables,
                    "bound_per_table",
-                   (json_int_t)((uint64_t)w->sc.dht.table_prefix_max * a->prefixes),
+                   (json_int_t)((uint64_t)w->sc.dht.table_prefix_max *
+                                (a->pool.n16 + a->pool.n32)),
                    "identity_share", share);
 }
 
@@ -745,8 +823,11 @@ static json_t *eclipse_json(sim_world *w, const sim_atk *a) {
     in_k += e != SIM_NO_ENDPOINT && w->hosts[e].role == SIM_ROLE_ECLIPSE;
   }
   json_t *o = tables_json(w, a);
+  if (o == NULL)
+    return NULL;
   json_object_set_new(o, "victim_closest_k_eclipse", json_integer(in_k));
   json_object_set_new(o, "victim_contacts", json_integer((json_int_t)n));
+  sim_probe_eclipse_json(w, a, o);
   return o;
 }
 
@@ -778,14 +859,17 @@ static json_t *flooder_json(sim_world *w, const sim_atk *a) {
   }
   double f_rate = secs > 0 && a->count ? (double)tx / a->count / secs : 0;
   double h_rate = all > 0 ? (double)honest_tx / w->n_honest / all : 0;
-  static const char *const modes[] = {"garbage", "requests", "stores"};
-  return json_pack(
-      "{s:s, s:I, s:f, s:f, s:f, s:o, s:I, s:I, s:I}", "mode", modes[a->mode],
-      "sent", (json_int_t)a->sent, "flooder_datagrams_per_s", f_rate,
-      "honest_datagrams_per_s", h_rate, "rate_multiple",
-      h_rate > 0 ? f_rate / h_rate : 0.0, "victim_dropped", drops_json(drops),
-      "victim_records", (json_int_t)records, "victim_record_bytes",
-      (json_int_t)bytes, "victim_requests_answered", (json_int_t)req);
+  json_t *o = json_pack(
+      "{s:s, s:I, s:f, s:f, s:f, s:o, s:I, s:I, s:I}", "mode",
+      mode_names[ATK_FLOODER][a->mode], "sent", (json_int_t)a->sent,
+      "flooder_datagrams_per_s", f_rate, "honest_datagrams_per_s", h_rate,
+      "rate_multiple", h_rate > 0 ? f_rate / h_rate : 0.0, "victim_dropped",
+      drops_json(drops), "victim_records", (json_int_t)records,
+      "victim_record_bytes", (json_int_t)bytes, "victim_requests_answered",
+      (json_int_t)req);
+  if (o != NULL)
+    sim_probe_flood_json(w, a, o);
+  return o;
 }
 
 static json_t *sweep_json(const sim_atk *a) {
@@ -815,8 +899,14 @@ static json_t *inside_json(sim_world *w, const sim_atk *a) {
   json_t *o = json_pack("{s:I, s:f, s:I, s:I}", "adversaries",
                         (json_int_t)a->n_members, "fraction",
                         a->kind == ATK_ROUTING ? a->active : a->fraction,
-                        "forged_served", (json_int_t)a->forged,
-                        "honest_records_refused", (json_int_t)refused);
+                        a->kind == ATK_STORAGE && a->mode == MODE_STALE
+                            ? "stale_served"
+                            : "forged_served",
+                        (json_int_t)a->forged, "honest_records_refused",
+                        (json_int_t)refused);
+  if (o && a->kind == ATK_STORAGE)
+    json_object_set_new(o, "mode",
+                        json_string(mode_names[ATK_STORAGE][a->mode]));
   if (o && a->step > 0)
     json_object_set_new(o, "sweep", sweep_json(a));
   return o;
@@ -844,7 +934,7 @@ int sim_attack_has_sweep(const sim_world *w) {
   for (size_t i = 0; i < w->n_atk; i++)
     if (w->atk[i].kind == ATK_ROUTING && w->atk[i].step > 0)
       return 1;
-  return 0;
+  return sim_probe_has_flood(w);
 }
 
 /* Analytical success of a lookup over |d| disjoint paths of |h| hops when
@@ -877,9 +967,7 @@ static const char sweep_plot[] =
     "for [d in '%s'] '%s/skademlia.csv' using "
     "(strcol(1) eq d ? $2 : 1/0):4 with lines dt 2 title 'd='.d.' analytical'\n";
 
-/* run_gnuplot runs gnuplot on the script at |path| and waits for it.
- * Returns 0 or SIM_ERR_IO. */
-static int run_gnuplot(char *path) {
+int sim_attack_gnuplot(char *path) {
   char *argv[] = {"gnuplot", path, NULL};
   pid_t pid;
   int st;
@@ -890,7 +978,9 @@ static int run_gnuplot(char *path) {
   return 0;
 }
 
-int sim_attack_write_sweep(sim_world *w, const char *dir, int plot) {
+/* write_sweep writes the S/Kademlia sweep's files (see
+ * sim_attack_write_sweep). */
+static int write_sweep(sim_world *w, const char *dir, int plot) {
   char path[4096], ds[64] = "";
   const sim_atk *a = NULL;
   for (size_t i = 0; i < w->n_atk && !a; i++)
@@ -928,5 +1018,12 @@ int sim_attack_write_sweep(sim_world *w, const char *dir, int plot) {
   fprintf(f, sweep_plot, dir, ds, dir, ds, dir);
   if (fclose(f) != 0)
     return SIM_ERR_IO;
-  return run_gnuplot(path);
+  return sim_attack_gnuplot(path);
+}
+
+int sim_attack_write_sweep(sim_world *w, const char *dir, int plot) {
+  int rv = write_sweep(w, dir, plot);
+  if (rv == 0 && sim_probe_has_flood(w))
+    rv = sim_probe_write_flood(w, dir, plot);
+  return rv;
 }

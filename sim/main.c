@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "attack.h"
+#include "registry.h"
 #include "report.h"
 #include "scenario.h"
 #include "sim.h"
@@ -293,6 +294,8 @@ static int report(const options *o, const sim_scenario *sc, sim_world *w,
   if (rv == 0 && sim_attack_has_sweep(w) &&
       sim_attack_write_sweep(w, o->out_dir, o->plot) != 0)
     fprintf(stderr, "nointrude-sim: skademlia.csv or its plot failed\n");
+  if (rv == 0 && sim_registry_write_files(w, o->out_dir) != 0) /* registry */
+    rv = -1;
   if (rv == 0) {
     print_brief(summary);
     printf("wrote %s/summary.json, timeseries.csv and nodes.csv\n", o->out_dir);

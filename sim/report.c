@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "attack.h"
+#include "registry.h"
 #include "sim.h"
 #include "world_int.h"
 
@@ -71,6 +72,7 @@ static double ratio(uint64_t a, uint64_t b) {
 /* Per-node totals over every host that ever started. */
 typedef struct node_totals {
   sim_values tx_datagrams, tx_bytes, rx_datagrams, rx_bytes, contacts;
+  sim_values engine_bytes; /* dht_node_mem of each node up */
   uint64_t dropped[DHT_DROP_COUNT];
   uint64_t engine_lookups_ok, engine_lookups_failed, requests_in;
   uint64_t records, record_bytes, below_k;
@@ -96,6 +98,7 @@ static int add_host(node_totals *t, const sim_host *h, unsigned k) {
     t->record_bytes += st.record_bytes;
     t->below_k += st.contacts < k;
     rv |= sim_values_add(&t->contacts, (double)st.contacts);
+    rv |= sim_values_add(&t->engine_bytes, (double)dht_node_mem(h->node));
   }
   rv |= sim_values_add(&t->tx_datagrams, (double)tr.tx_datagrams);
   rv |= sim_values_add(&t->tx_bytes, (double)tr.tx_bytes);
@@ -110,6 +113,7 @@ static void totals_free(node_totals *t) {
   sim_values_free(&t->rx_datagrams);
   sim_values_free(&t->rx_bytes);
   sim_values_free(&t->contacts);
+  sim_values_free(&t->engine_bytes);
 }
 
 static int gather(const sim_world *w, node_totals *t) {
@@ -126,17 +130,37 @@ static int gather(const sim_world *w, node_totals *t) {
 
 /* ---- Sections ------------------------------------------------------------ */
 
+/* links_json adds the optional network features to |o|: the IPv6 share
+ * and prefixes, the access-link limits (only when set). */
+static json_t *links_json(const sim_world *w, json_t *o) {
+  const sim_scenario *sc = &w->sc;
+  char up[32], down[32];
+  if (o != NULL && sc->ipv6_fraction > 0) {
+    json_object_set_new(o, "ipv6_fraction", json_real(sc->ipv6_fraction));
+    json_object_set_new(o, "prefixes32", json_integer(J(w->pool.n32)));
+    json_object_set_new(o, "subnets48", json_integer(J(w->pool.n_subnets6)));
+  }
+  if (o != NULL && (sc->bw.up_bps > 0 || sc->bw.down_bps > 0)) {
+    sim_rate_format(up, sizeof up, sc->bw.up_bps);
+    sim_rate_format(down, sizeof down, sc->bw.down_bps);
+    json_object_set_new(o, "bandwidth",
+                        json_pack("{s:s, s:s, s:I}", "uplink", up, "downlink",
+                                  down, "queue_bytes", J(sc->bw.queue_bytes)));
+  }
+  return o;
+}
+
 static json_t *scenario_json(const sim_world *w) {
   const sim_scenario *sc = &w->sc;
   char lat[64];
   sim_latency_format(lat, sizeof lat, &sc->latency);
-  return json_pack(
+  return links_json(w, json_pack(
       "{s:s, s:I, s:I, s:f, s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
       "name", sc->name, "seed", J(w->seed), "nodes", J(sc->nodes), "duration_s",
       (double)sc->duration / 1e9, "latency", lat, "jitter", sc->jitter, "loss",
       sc->loss, "prefixes16", J(w->pool.n16), "subnets24", J(w->pool.n_subnets),
       "k", J(sc->dht.k), "alpha", J(sc->dht.alpha), "disjoint_paths",
-      J(sc->dht.disjoint_paths), "difficulty", J(sc->dht.difficulty));
+      J(sc->dht.disjoint_paths), "difficulty", J(sc->dht.difficulty)));
 }
 
 static json_t *run_json(const sim_world *w, int status) {
@@ -152,9 +176,11 @@ static json_t *run_json(const sim_world *w, int status) {
 
 static json_t *network_json(const sim_world *w) {
   const sim_vnet_stats *s = &w->net.stats;
-  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "datagrams", J(s->sent),
-                   "bytes", J(s->bytes), "lost", J(s->lost), "undeliverable",
-                   J(s->undeliverable), "to_down_host", J(w->c.to_down_host));
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams",
+                   J(s->sent), "bytes", J(s->bytes), "lost", J(s->lost),
+                   "undeliverable", J(s->undeliverable), "to_down_host",
+                   J(w->c.to_down_host), "queue_drop_up", J(s->queue_drop_up),
+                   "queue_drop_down", J(s->queue_drop_down));
 }
 
 static json_t *lookups_json(sim_world *w) {
@@ -175,7 +201,8 @@ static json_t *lookups_json(sim_world *w) {
 static json_t *records_json(sim_world *w) {
   const sim_counters *c = &w->c;
   uint64_t puts_done = c->puts_ok + c->puts_failed;
-  uint64_t gets_done = c->gets_ok + c->gets_failed + c->gets_wrong;
+  uint64_t gets_done = c->gets_ok + c->gets_failed + c->gets_wrong +
+                       c->gets_stale;
   json_t *puts = json_pack(
       "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o}", "planned", J(w->sc.puts),
       "started", J(c->puts_started), "busy", J(c->puts_busy), "ok",
@@ -189,6 +216,15 @@ static json_t *records_json(sim_world *w) {
       errors_json(c->get_errors, NULL), "wrong", J(c->gets_wrong), "aborted",
       J(c->gets_aborted), "success_rate", ratio(c->gets_ok, gets_done), "hops",
       dist(&w->get_hops), "latency_ms", dist(&w->get_ms));
+  if (gets != NULL && puts != NULL && w->sc.updates > 0) {
+    json_object_set_new(gets, "stale", json_integer(J(c->gets_stale)));
+    json_object_set_new(gets, "saw_stale", json_integer(J(c->gets_saw_stale)));
+    json_object_set_new(
+        puts, "updates",
+        json_pack("{s:I, s:I, s:I, s:I}", "started", J(c->updates_started),
+                  "busy", J(c->updates_busy), "ok", J(c->updates_ok), "failed",
+                  J(c->updates_failed)));
+  }
   return json_pack("{s:o, s:o, s:I}", "puts", puts, "gets", gets, "lost",
                    J(c->records_lost));
 }
@@ -214,8 +250,9 @@ static json_t *per_node_json(node_totals *t) {
 }
 
 static json_t *routing_json(node_totals *t) {
-  return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "contacts",
-                   dist(&t->contacts), "nodes_below_k", J(t->below_k),
+  return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "contacts",
+                   dist(&t->contacts), "engine_bytes", dist(&t->engine_bytes),
+                   "nodes_below_k", J(t->below_k),
                    "records_stored", J(t->records), "record_bytes",
                    J(t->record_bytes), "engine_lookups_ok",
                    J(t->engine_lookups_ok), "engine_lookups_failed",
@@ -234,11 +271,14 @@ json_t *sim_report_summary(sim_world *w, int status) {
                     routing_json(&t));
   if (out != NULL && w->n_atk > 0)
     json_object_set_new(out, "attacks", sim_attack_json(w));
+  if (out != NULL && w->reg != NULL) /* [registry] scenarios */
+    json_object_set_new(out, "registry", sim_registry_json(w));
   if (out != NULL)
     json_object_set_new(
         out, "keys",
-        json_pack("{s:I, s:I}", "memo_hits", J(w->keys.hits), "derived",
-                  J(w->keys.derived)));
+        json_pack("{s:I, s:I, s:I}", "memo_hits", J(w->keys.hits),
+                  "derived", J(w->keys.derived), "modelled",
+                  J(w->keys.modelled)));
   totals_free(&t);
   return out;
 }
@@ -268,10 +308,13 @@ static json_t *memory_json(const sim_world *w, const sim_host_figures *fig) {
 json_t *sim_report_host(sim_world *w, const sim_host_figures *fig) {
   double simulated = (double)(w->q.now - w->t0) / 1e9;
   double wall = fig->wall_s > 0 ? fig->wall_s : 1e-9;
-  return json_pack("{s:f, s:f, s:f, s:f, s:o}", "wall_s", fig->wall_s,
-                   "setup_s", fig->setup_s, "events_per_s",
-                   (double)w->q.popped / wall, "speedup", simulated / wall,
-                   "memory", memory_json(w, fig));
+  json_t *o = json_pack("{s:f, s:f, s:f, s:f, s:o}", "wall_s", fig->wall_s,
+                        "setup_s", fig->setup_s, "events_per_s",
+                        (double)w->q.popped / wall, "speedup",
+                        simulated / wall, "memory", memory_json(w, fig));
+  if (o != NULL && w->reg != NULL) /* [registry]: CPU of batch building */
+    json_object_set_new(o, "registry", sim_registry_host_json(w));
+  return o;
 }
 
 char *sim_report_dumps(const json_t *summary) {

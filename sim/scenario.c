@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "attack.h"
+#include "registry.h"
 #include "sim.h"
 
 enum field_type {
@@ -26,6 +27,8 @@ enum field_type {
   F_LATENCY,   /* sim_latency */
   F_NAME,      /* char[SIM_NAME_MAX] */
   F_BOOTSTRAP, /* "random" or "seeds" -> int */
+  F_RATE,      /* bit rate (vnet.h) -> uint64_t bps */
+  F_RATE2,     /* one bit rate for both directions of a sim_bandwidth */
 };
 
 typedef struct field {
@@ -48,6 +51,7 @@ static const field fields[] = {
     {"scenario", "max_events", F_U64, SC(max_events), 1, 1e13},
     {"scenario", "max_pending", F_U64, SC(max_pending), 1024, 1e10},
     {"scenario", "key_memo", F_UINT, SC(key_memo), 0, 1},
+    {"scenario", "key_model", F_UINT, SC(key_model), 0, 1},
     {"network", "nodes", F_U32, SC(nodes), 1, SIM_NODES_MAX},
     {"network", "latency", F_LATENCY, SC(latency), 0, 0},
     {"network", "jitter", F_DOUBLE, SC(jitter), 0, 10},
@@ -55,6 +59,14 @@ static const field fields[] = {
     {"network", "prefixes", F_U32, SC(prefixes), 0, 40000},
     {"network", "subnets", F_U32, SC(subnets), 1, 256},
     {"network", "port", F_U32, SC(port), 1, 65535},
+    {"network", "ipv6_fraction", F_DOUBLE, SC(ipv6_fraction), 0, 1},
+    {"network", "prefixes6", F_U32, SC(prefixes6), 0, 1e6},
+    {"network", "subnets6", F_U32, SC(subnets6), 1, 256},
+    {"network", "bandwidth", F_RATE2, SC(bw), 0, 0},
+    {"network", "uplink", F_RATE, SC(bw.up_bps), 0, 0},
+    {"network", "downlink", F_RATE, SC(bw.down_bps), 0, 0},
+    {"network", "queue", F_U32, SC(bw.queue_bytes), DHT_MAX_DATAGRAM,
+     SIM_QUEUE_MAX},
     {"join", "rate", F_DOUBLE, SC(join_rate), 0.001, 1e6},
     {"join", "start", F_DURATION, SC(join_start), 0, 30 * DAY},
     {"join", "seeds", F_U32, SC(join_seeds), 1, SIM_NODES_MAX},
@@ -71,6 +83,8 @@ static const field fields[] = {
     {"workload", "get_delay", F_DURATION, SC(get_delay), 0, 30 * DAY},
     {"workload", "value_size", F_U32, SC(value_size), 0, DHT_NOTE_VALUE_MAX},
     {"workload", "ttl", F_SECONDS, SC(ttl), 60, 7 * DAY},
+    {"workload", "updates", F_U32, SC(updates), 0, 100},
+    {"workload", "update_delay", F_DURATION, SC(update_delay), 0, 30 * DAY},
     {"dht", "k", F_UINT, SC(dht.k), 1, DHT_K_MAX},
     {"dht", "alpha", F_UINT, SC(dht.alpha), 1, 16},
     {"dht", "disjoint_paths", F_UINT, SC(dht.disjoint_paths), 1, DHT_PATHS_MAX},
@@ -107,6 +121,8 @@ void sim_scenario_default(sim_scenario *sc) {
   sc->jitter = 0.1;
   sc->subnets = 8;
   sc->port = 4433;
+  sc->subnets6 = 8;
+  sc->bw.queue_bytes = SIM_QUEUE_DEFAULT;
   sc->join_rate = 50;
   sc->join_seeds = 1;
   sc->join_random = 1;
@@ -118,6 +134,7 @@ void sim_scenario_default(sim_scenario *sc) {
   sc->get_delay = 10 * DHT_SEC;
   sc->value_size = 100;
   sc->ttl = 3600;
+  sc->update_delay = 5 * DHT_SEC;
   dht_config_default(&sc->dht);
 }
 
@@ -224,6 +241,14 @@ static int set_value(const field *f, sim_scenario *sc, const char *text) {
       return SIM_ERR_SCENARIO;
     memcpy(dst, text, strlen(text) + 1);
     return 0;
+  case F_RATE:
+    return sim_rate_parse(text, (uint64_t *)dst);
+  case F_RATE2: {
+    sim_bandwidth *bw = dst;
+    int rv = sim_rate_parse(text, &bw->up_bps);
+    bw->down_bps = bw->up_bps;
+    return rv;
+  }
   case F_BOOTSTRAP:
     if (strcmp(text, "random") != 0 && strcmp(text, "seeds") != 0)
       return SIM_ERR_SCENARIO;
@@ -287,12 +312,30 @@ static int add_attack_key(parse_state *ps, const char *name, const char *key,
   return 1;
 }
 
+/* [registry]: keys kept verbatim for sim/registry.c (registry scenarios). */
+static int add_registry_key(parse_state *ps, const char *key,
+                            const char *value) {
+  sim_registry_spec *r = &ps->sc->registry;
+  if (r->n_keys == SIM_REGISTRY_KEYS_MAX || strlen(key) >= SIM_NAME_MAX ||
+      strlen(value) >= SIM_REGISTRY_VALUE_MAX) {
+    fail(ps, "[registry] too many keys, or too long");
+    return 0;
+  }
+  memcpy(r->keys[r->n_keys], key, strlen(key) + 1);
+  memcpy(r->values[r->n_keys], value, strlen(value) + 1);
+  r->n_keys++;
+  r->present = 1;
+  return 1;
+}
+
 static int handler(void *user, const char *section, const char *key,
                    const char *value) {
   parse_state *ps = user;
   const char *attack = attack_name(section);
   if (attack != NULL)
     return add_attack_key(ps, attack, key, value);
+  if (strcmp(section, "registry") == 0)
+    return add_registry_key(ps, key, value);
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     const field *f = &fields[i];
     if (strcmp(f->section, section) != 0 || strcmp(f->key, key) != 0)
@@ -361,5 +404,8 @@ int sim_scenario_check(const sim_scenario *sc, char *err, size_t cap) {
     return reject(err, cap, "[workload] puts need at least two nodes");
   if (sc->sample_interval == 0 || sc->duration == 0)
     return reject(err, cap, "[scenario] duration and interval must be > 0");
-  return sim_attack_check(sc, err, cap);
+  if (sc->bw.queue_bytes < DHT_MAX_DATAGRAM)
+    return reject(err, cap, "[network] queue below one datagram");
+  int rv = sim_attack_check(sc, err, cap);
+  return rv != 0 ? rv : sim_registry_check(sc, err, cap);
 }

@@ -34,6 +34,18 @@ typedef struct sim_attack_spec {
   char values[SIM_ATTACK_KEYS_MAX][SIM_NAME_MAX];
 } sim_attack_spec;
 
+/* ---- [registry] (sim/registry.c; owner: the registry scenarios) ---- */
+#define SIM_REGISTRY_KEYS_MAX 48
+#define SIM_REGISTRY_VALUE_MAX 128
+/* The [registry] section, kept verbatim for sim/registry.c. */
+typedef struct sim_registry_spec {
+  int present; /* the scenario has a [registry] section */
+  size_t n_keys;
+  char keys[SIM_REGISTRY_KEYS_MAX][SIM_NAME_MAX];
+  char values[SIM_REGISTRY_KEYS_MAX][SIM_REGISTRY_VALUE_MAX];
+} sim_registry_spec;
+/* ---- end [registry] ---- */
+
 typedef struct sim_scenario {
   /* [scenario] */
   char name[SIM_NAME_MAX];
@@ -43,6 +55,7 @@ typedef struct sim_scenario {
   uint64_t max_events;      /* hard cap on events processed */
   uint64_t max_pending;     /* hard cap on events queued at once */
   unsigned key_memo;        /* 1: memoise pair keys (keys.c), 0: derive */
+  unsigned key_model;       /* 1: modelled pair keys (keys.c), no X25519 */
   /* [network] */
   uint32_t nodes;
   sim_latency latency; /* one-way base delay per link */
@@ -51,6 +64,10 @@ typedef struct sim_scenario {
   uint32_t prefixes;   /* distinct /16 prefixes of honest nodes */
   uint32_t subnets;    /* /24 subnets used in each /16 */
   uint32_t port;       /* UDP port nodes prefer */
+  double ipv6_fraction; /* share of honest nodes with an IPv6 address */
+  uint32_t prefixes6;   /* distinct /32 prefixes of honest v6 nodes */
+  uint32_t subnets6;    /* /48 subnets used in each /32 */
+  sim_bandwidth bw;     /* honest nodes' access links (0 = unlimited) */
   /* [join] */
   double join_rate;    /* nodes per second */
   dht_time join_start; /* first node starts at, ns after t0 */
@@ -70,11 +87,15 @@ typedef struct sim_scenario {
   dht_time get_delay;  /* get issued this long after a put completes */
   uint32_t value_size; /* bytes of each note's value */
   uint64_t ttl;        /* seconds a note lives */
+  uint32_t updates;    /* times each note is re-put with a higher seq */
+  dht_time update_delay; /* between a put's completion and the update */
   /* [dht] */
   dht_config dht; /* dht_config_default() plus overrides */
   /* [attack NAME] */
   sim_attack_spec attacks[SIM_ATTACKS_MAX];
   size_t n_attacks;
+  /* [registry] (sim/registry.c) */
+  sim_registry_spec registry;
 } sim_scenario;
 
 /* sim_scenario_default fills |sc| with the defaults documented in

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "attack.h"
+#include "registry.h"
 #include "sim.h"
 #include "world_int.h"
 
@@ -35,12 +36,12 @@ static const char identity_tag[] = "nointrude-sim-identity";
 
 /* ---- dht_env hooks ------------------------------------------------------ */
 
-static void host_random(void *user, uint8_t *buf, size_t len) {
+void sim_host_random(void *user, uint8_t *buf, size_t len) {
   sim_host *h = user;
   sim_rng_fill(&h->rng, buf, len);
 }
 
-static void host_log(void *user, int level, const char *line) {
+void sim_host_log(void *user, int level, const char *line) {
   static const char *const names[] = {"error", "warn", "info", "debug"};
   sim_host *h = user;
   sim_world *w = h->world;
@@ -132,7 +133,7 @@ static void route(sim_world *w, sim_host *h, const dht_addr *to,
     packet_put(w, p);
     return;
   }
-  if (!sim_vnet_transit(&w->net, h->index, dst, p->len, &delay)) {
+  if (!sim_vnet_transit(&w->net, w->q.now, h->index, dst, p->len, &delay)) {
     packet_put(w, p);
     return;
   }
@@ -157,6 +158,8 @@ void sim_world_send_raw(sim_world *w, sim_host *h, const dht_addr *to,
 /* arm keeps exactly one valid timer event per host, for its deadline. */
 static void arm(sim_world *w, sim_host *h) {
   dht_time d = dht_node_next_deadline(h->node);
+  if (h->reg != NULL) /* registry beside the node: the earlier deadline */
+    d = sim_registry_deadline(h, d);
   if (d == h->armed)
     return; /* the valid event is already queued */
   h->armed = d;
@@ -225,11 +228,16 @@ static int host_start(sim_world *w, sim_host *h) {
   dht_env env;
   memset(&env, 0, sizeof env);
   env.user = h;
-  env.random = host_random;
-  env.log = w->log != NULL ? host_log : NULL;
-  env.peer_key = w->sc.key_memo ? host_peer_key : NULL;
+  env.random = sim_host_random;
+  env.log = w->log != NULL ? sim_host_log : NULL;
+  env.peer_key =
+      w->sc.key_memo || w->sc.key_model ? host_peer_key : NULL;
   env.behaviour = h->behaviour;
+  if (w->reg != NULL) /* registry hooks (registry.c) */
+    sim_registry_env(w, h, &env);
   if (dht_node_new(&h->node, h->cfg ? h->cfg : &w->sc.dht, &env, &h->ident, w->q.now) != 0)
+    return SIM_ERR_NODE;
+  if (w->reg != NULL && sim_registry_host_start(w, h) != 0)
     return SIM_ERR_NODE;
   h->state = SIM_HOST_UP;
   h->armed = DHT_TIME_NONE;
@@ -287,6 +295,7 @@ static void host_up(sim_world *w, sim_host *h) {
 static void host_down(sim_world *w, sim_host *h) {
   sim_workload_abort_host(w, h);
   sim_metrics_collect_node(w, h);
+  sim_registry_host_stop(h); /* before the DHT node it uses */
   dht_node_free(h->node);
   h->node = NULL;
   h->state = SIM_HOST_DOWN;
@@ -319,6 +328,13 @@ static void on_datagram(sim_world *w, const sim_event *ev) {
   sim_host *h = &w->hosts[ev->node];
   sim_packet *p = ev->ptr;
 
+  if (ev->aux == 0 && sim_vnet_has_downlink(&w->net, ev->node)) {
+    uint64_t wait; /* through the receiver's downlink first (aux = 1) */
+    if (!sim_vnet_downlink(&w->net, w->q.now, ev->node, p->len, &wait) ||
+        sim_world_push(w, w->q.now + wait, SIM_EV_DATAGRAM, ev->node, 1, p))
+      packet_put(w, p);
+    return;
+  }
   if (h->state != SIM_HOST_UP) {
     w->c.to_down_host++;
     packet_put(w, p);
@@ -340,7 +356,10 @@ static void on_timer(sim_world *w, const sim_event *ev) {
   w->c.timers_fired++;
   h->armed = DHT_TIME_NONE; /* consumed: any deadline now needs a new event */
   h->timer_gen++;
-  dht_node_handle_expiry(h->node, w->q.now);
+  if (h->reg != NULL) /* DHT, then registry, each if due (registry.c) */
+    sim_registry_expiry(w, h);
+  else
+    dht_node_handle_expiry(h->node, w->q.now);
   sim_world_service(w, h);
 }
 
@@ -375,6 +394,7 @@ static const event_handler handlers[SIM_EV_COUNT] = {
     [SIM_EV_GET] = sim_workload_on_get,
     [SIM_EV_SAMPLE] = sim_metrics_on_sample,
     [SIM_EV_ATTACK] = sim_attack_on_event,
+    [SIM_EV_REGISTRY] = sim_registry_on_event,
 };
 
 /* ---- The world ----------------------------------------------------------- */
@@ -414,12 +434,18 @@ static int make_hosts(sim_world *w) {
 
 static int make_network(sim_world *w) {
   const sim_scenario *sc = &w->sc;
-  uint32_t prefixes = sc->prefixes ? sc->prefixes : auto_prefixes(sc->nodes);
+  sim_pool_spec spec = {
+      .n16 = sc->prefixes ? sc->prefixes : auto_prefixes(sc->nodes),
+      .n24 = sc->subnets,
+      .n32 = sc->prefixes6 ? sc->prefixes6 : auto_prefixes(sc->nodes),
+      .n48 = sc->subnets6,
+      .v6_fraction = sc->ipv6_fraction,
+      .bw = sc->bw};
   int rv = sim_vnet_init(&w->net, w->seed, &sc->latency, sc->jitter, sc->loss,
                          (uint16_t)sc->port, w->n_hosts);
   if (rv != 0)
     return rv;
-  return sim_vnet_pool_new(&w->net, &w->pool, prefixes, sc->subnets);
+  return sim_vnet_pool_make(&w->net, &w->pool, &spec);
 }
 
 static int world_setup(sim_world *w) {
@@ -436,10 +462,12 @@ static int world_setup(sim_world *w) {
   sim_rng_stream(&w->work_rng, w->seed, "workload", 0);
   sim_rng_stream(&w->churn_rng, w->seed, "churn", 0);
   if ((rv = sim_queue_init(&w->q, w->t0, sc->max_pending, sc->max_events)) ||
-      (rv = sim_keys_init(&w->keys, w->n_hosts)) ||
+      (rv = sim_keys_init(&w->keys, w->n_hosts, (int)sc->key_model,
+                             w->seed)) ||
+      (rv = sim_registry_init(w)) ||
       (rv = make_network(w)) || (rv = sim_attack_init(w)) ||
       (rv = make_hosts(w)) || (rv = sim_attack_assign(w)) ||
-      (rv = sim_workload_init(w)))
+      (rv = sim_registry_assign(w)) || (rv = sim_workload_init(w)))
     return rv;
   sim_metrics_memory_base(w);
   sim_world_push(w, w->t0 + sc->join_start, SIM_EV_JOIN, 0, 0, NULL);
@@ -504,6 +532,7 @@ static void drain_queue(sim_world *w) {
 void sim_world_free(sim_world *w) {
   if (w == NULL)
     return;
+  sim_registry_free(w); /* the reg_nodes go before their DHT nodes */
   for (uint32_t i = 0; w->hosts != NULL && i < w->n_hosts; i++) {
     dht_node_free(w->hosts[i].node);
     nc_identity_wipe(&w->hosts[i].ident);

@@ -29,6 +29,7 @@ enum sim_event_kind {
   SIM_EV_GET,      /* workload; aux: record index */
   SIM_EV_SAMPLE,   /* time series row */
   SIM_EV_ATTACK,   /* attack plug-in; node: attack index, aux: action */
+  SIM_EV_REGISTRY, /* registry.c; aux: action << 32 | argument */
   SIM_EV_COUNT
 };
 
@@ -77,6 +78,7 @@ typedef struct sim_host {
   dht_time armed;     /* deadline of the valid timer event, or NONE */
   uint64_t timer_gen; /* generation of the valid timer event */
   sim_traffic past;   /* earlier incarnations */
+  struct reg_node *reg; /* registry beside the node (registry.c), or NULL */
 } sim_host;
 
 enum sim_op_kind { SIM_OP_LOOKUP, SIM_OP_PUT, SIM_OP_GET };
@@ -90,13 +92,19 @@ typedef struct sim_op {
   uint32_t subject; /* lookup: target host; put/get: record index */
   uint8_t kind;     /* enum sim_op_kind */
   uint8_t active;   /* started, callback not yet run */
+  uint8_t saw_stale; /* get: an adversary served it an older version */
 } sim_op;
 
 typedef struct sim_record {
   uint8_t key[DHT_KEY_LEN];
-  uint8_t *bytes; /* the encoded record as put */
+  uint8_t *bytes; /* the encoded record as last put (the newest seq) */
   size_t len;
+  uint8_t *old_bytes; /* the version before the last update, or NULL */
+  size_t old_len;
+  uint64_t seq;      /* of |bytes| */
   uint32_t author;
+  uint32_t updates_left; /* updates still to put before the get */
+  uint32_t get_op;   /* index + 1 of the get in flight, 0 = none */
   unsigned stored; /* storers that acknowledged the put */
   uint8_t put_ok;  /* put acknowledged by at least one storer */
 } sim_record;
@@ -134,6 +142,9 @@ typedef struct sim_counters {
       put_stored_sum;
   uint64_t gets_started, gets_busy, gets_ok, gets_failed, gets_wrong,
       gets_aborted, records_lost;
+  uint64_t gets_stale;     /* returned an older version than the newest */
+  uint64_t gets_saw_stale; /* were served an older version by an adversary */
+  uint64_t updates_started, updates_busy, updates_ok, updates_failed;
   uint64_t joins, leaves, rejoins, bootstrap_errors;
   uint64_t timers_fired, timers_stale;
   uint64_t to_down_host; /* datagrams reaching a host that is down */
@@ -159,13 +170,16 @@ typedef struct sim_key_memo {
   uint8_t key[NC_SHARED_LEN];
 } sim_key_memo;
 
-/* Pair-key memoisation (keys.c). */
+/* Pair keys (keys.c): memoised X25519, or modelled. */
 typedef struct sim_keys {
   uint32_t *index; /* open addressing: host index + 1 by public key */
   size_t index_mask;
-  sim_key_memo *memo; /* direct-mapped by host pair */
+  sim_key_memo *memo; /* direct-mapped by host pair; NULL when modelled */
   size_t memo_mask;
-  uint64_t hits, derived; /* keys served from the table / computed */
+  int model;                  /* 1: keyed hash of the pair, no X25519 */
+  uint8_t model_secret[32];   /* the model's per-run hash key, secret */
+  uint64_t hits, derived;     /* keys served from the table / computed */
+  uint64_t modelled;          /* keys given by the model */
 } sim_keys;
 
 /* One attack plug-in instance (attack.c). */
@@ -183,6 +197,10 @@ typedef struct sim_atk {
   int collude;           /* sybil, eclipse: also answer with colluders */
   double rate;           /* flooder: sends per second per flooder */
   uint32_t first;        /* extra hosts: [first, first + count) */
+  double v6;             /* extra hosts: share with IPv6 addresses */
+  sim_bandwidth bw;      /* extra hosts: access links */
+  uint32_t gets;         /* eclipse (note mode): gets of the note */
+  dht_time put_at;       /* eclipse (note mode): the note is put at */
   sim_pool pool;
   dht_behaviour beh;
   dht_config cfg;        /* flooder nodes: no operation limit */
@@ -200,6 +218,7 @@ typedef struct sim_atk {
   dht_time gap;          /* quiet time between fraction phases */
   struct sim_sweep_op *sops;
   uint64_t *ok, *fail, *hops; /* per point */
+  struct sim_atk_more *more;  /* attack.c's own state (eclipse, flood) */
 } sim_atk;
 
 struct sim_world {
@@ -234,6 +253,7 @@ struct sim_world {
   uint32_t n_honest; /* hosts 0 .. n_honest-1 are the scenario's nodes */
   FILE *log;
   int error; /* first fatal error inside a handler */
+  struct sim_reg *reg; /* [registry] state (registry.c), NULL without */
 };
 
 /* sim_world_service drains every datagram |h|'s node queued onto the
@@ -278,12 +298,24 @@ int sim_attack_identity(struct sim_world *w, sim_host *h, int *rv);
 void sim_attack_on_event(struct sim_world *w, const sim_event *ev);
 /* sim_attack_free releases the attacks' tables and pools. */
 void sim_attack_free(struct sim_world *w);
+/* sim_probe_on_sample records the attacks' periodic figures (flood
+ * victims' memory, probe.c) at a time series sample. */
+void sim_probe_on_sample(struct sim_world *w);
+
+/* ---- dht_env hooks of a host (world.c), shared by the registry's env ---- */
+
+/* sim_host_random fills |buf| from host |user|'s own random stream. */
+void sim_host_random(void *user, uint8_t *buf, size_t len);
+/* sim_host_log writes |line| of host |user| at |level| to the world's log
+ * with the simulated time. */
+void sim_host_log(void *user, int level, const char *line);
 
 /* ---- Pair keys (keys.c) ---- */
 
-/* sim_keys_init sizes the key tables for |hosts| hosts. Returns 0 or
- * SIM_ERR_NOMEM. */
-int sim_keys_init(sim_keys *k, uint32_t hosts);
+/* sim_keys_init sizes the key tables for |hosts| hosts; |model| = 1 picks
+ * modelled pair keys, keyed by a secret derived from the run |seed|.
+ * Returns 0 or SIM_ERR_NOMEM. */
+int sim_keys_init(sim_keys *k, uint32_t hosts, int model, uint64_t seed);
 /* sim_keys_free wipes and releases the tables. */
 void sim_keys_free(sim_keys *k);
 /* sim_keys_bytes returns the bytes the tables hold. */

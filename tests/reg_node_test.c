@@ -1375,6 +1375,119 @@ static void test_origin_backpressure(void **state) {
   world_free(w);
 }
 
+/* ---- many addresses against synthetic batches -------------------------- */
+
+#define SYN_PROT 100 /* protected addresses: above REG_MATCH_FEW_MAX */
+
+/* splitmix64 step: the filler entries' own deterministic sequence. */
+static uint64_t mix64(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The entry of protected address |i| under |salt|, as a sender hashes. */
+static uint64_t syn_entry(const uint8_t salt[REG_SALT_LEN], size_t i) {
+  uint8_t full[REG_FULL_HASH_LEN];
+  char a[64];
+  address_of(a, sizeof a, i);
+  reg_address_hash(full, salt, a, strlen(a));
+  return reg_entry_of(full);
+}
+
+/* Hands |r| a ready batch (sender and id filled with |tag|): |n_fill|
+ * filler entries, the entry of every even protected address and the
+ * neighbours (entry - 1, entry + 1) of every odd one, sorted, duplicates
+ * removed. */
+static reg_live *syn_batch(world *w, reg_node *r, uint8_t tag,
+                           size_t n_fill) {
+  uint8_t sender[NC_PK_LEN], id[REG_BATCH_ID_LEN];
+  uint64_t seed = tag, *e = malloc((n_fill + 2 * SYN_PROT) * sizeof *e);
+  size_t n = 0, u = 0;
+  assert_non_null(e);
+  memset(sender, tag, sizeof sender);
+  memset(id, tag, sizeof id);
+  reg_live *lb = reg_live_add(r, sender, id, w->net->now / DHT_SEC,
+                              w->net->now / DHT_SEC + DAY / DHT_SEC,
+                              REG_PH_READY);
+  assert_non_null(lb);
+  nh_rand_fill(w->net, lb->salt, REG_SALT_LEN);
+  for (size_t i = 0; i < n_fill; i++) e[n++] = mix64(&seed);
+  for (size_t i = 0; i < SYN_PROT; i++) {
+    uint64_t v = syn_entry(lb->salt, i);
+    if (i % 2 == 0) {
+      e[n++] = v;
+      continue;
+    }
+    if (v > 0) e[n++] = v - 1;
+    if (v < UINT64_MAX) e[n++] = v + 1;
+  }
+  qsort(e, n, sizeof *e, cmp_u64);
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || e[u - 1] != e[i]) e[u++] = e[i];
+  lb->entries = e;
+  lb->n_entries = u;
+  r->cached_entries += u;
+  return lb;
+}
+
+/* Matching |lb| reports exactly the protected addresses whose entry it
+ * holds (oracle: bsearch over the entries), each once. */
+static void syn_check(world *w, reg_node *r, reg_live *lb) {
+  uint64_t before = rstats(w, 1).matches;
+  size_t expect = 0;
+  uint8_t in[SYN_PROT];
+  for (size_t i = 0; i < SYN_PROT; i++) {
+    uint64_t v = syn_entry(lb->salt, i);
+    in[i] = bsearch(&v, lb->entries, lb->n_entries, sizeof v, cmp_u64) != NULL;
+    expect += in[i];
+    if (i % 2 == 0) assert_true(in[i]);
+  }
+  assert_int_equal(expect, SYN_PROT / 2); /* no filler hit an odd one */
+  assert_int_equal(reg_match_live(r, lb, NULL), expect);
+  assert_int_equal(rstats(w, 1).matches - before, expect);
+  for (size_t i = 0; i < SYN_PROT; i++) {
+    char a[64];
+    address_of(a, sizeof a, i);
+    const reg_addr *ad = reg_addrset_find(&r->addrs, a, strlen(a));
+    assert_non_null(ad);
+    assert_int_equal(reg_live_sent_has(lb, ad->ref), in[i]);
+  }
+  /* Matching again finds the same hits, all answered already. */
+  assert_int_equal(reg_match_live(r, lb, NULL), expect);
+  assert_int_equal(rstats(w, 1).matches - before, expect);
+}
+
+/* More than REG_MATCH_FEW_MAX protected addresses go through a
+ * reg_queries set: sorted and merged against a batch of fewer than 4096
+ * entries per address, searched address by address in a larger one.
+ * Either way exactly the addresses the batch holds match, not those whose
+ * entry is off by one. White box: the entries are handed over directly. */
+static void test_match_many_paths(void **state) {
+  (void)state;
+  world *w = world_single(13);
+  reg_node *r = w->p[1].reg;
+  assert_true(SYN_PROT > REG_MATCH_FEW_MAX);
+  for (size_t i = 0; i < SYN_PROT; i++) {
+    char a[64];
+    address_of(a, sizeof a, i);
+    assert_int_equal(reg_node_protect_add(r, w->net->now, a), 0);
+  }
+  reg_live *small = syn_batch(w, r, 1, 2000);
+  assert_true(SYN_PROT * 4096 >= small->n_entries); /* merged */
+  syn_check(w, r, small);
+  reg_live *large = syn_batch(w, r, 2, SYN_PROT * 4096 + 5000);
+  assert_true(SYN_PROT * 4096 < large->n_entries); /* searched */
+  syn_check(w, r, large);
+  world_free(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_optouts_reach_the_inbox),
@@ -1389,6 +1502,7 @@ int main(void) {
       cmocka_unit_test(test_publish_refuses_bad_files),
       cmocka_unit_test(test_api_arguments),
       cmocka_unit_test(test_origin_backpressure),
+      cmocka_unit_test(test_match_many_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,6 +216,61 @@ static void test_diversity_table(void **state) {
   dht_rt_free(&rt);
 }
 
+/* The table's prefix counts (rt->prefixes) must equal a recount of the
+ * live contacts after any sequence of admissions, address changes,
+ * failures and removals; and the limit they enforce must hold. */
+static void check_prefix_counts(const dht_rt *rt) {
+  size_t total = 0;
+  for (size_t p = 0; p < rt->n_prefixes; p++) {
+    unsigned n = 0;
+    if (p > 0) assert_true(rt->prefixes[p - 1].word < rt->prefixes[p].word);
+    for (unsigned b = 0; b < rt->n_buckets; b++)
+      for (unsigned i = 0; i < rt->buckets[b].n_live; i++) {
+        const dht_addr *a = &rt->buckets[b].live[i].c.addr;
+        uint64_t w = (uint64_t)a->ip[0] << 56 | (uint64_t)a->ip[1] << 48;
+        if ((w | a->family) == rt->prefixes[p].word) n++;
+      }
+    assert_int_equal(n, rt->prefixes[p].count);
+    assert_true(n >= 1 && n <= rt->table_prefix_max);
+    total += n;
+  }
+  assert_int_equal(total, rt->n_live);
+}
+
+static void test_prefix_counts_consistent(void **state) {
+  dht_rt rt;
+  dht_rt_entry known[64];
+  size_t n_known = 0;
+  (void)state;
+  init_rt(&rt, 4, 2, 3);
+  for (int step = 0; step < 3000; step++) {
+    unsigned op = (unsigned)(rng() % 8);
+    if (op < 5 || n_known == 0) { /* a new contact from one of 6 /16s */
+      dht_rt_entry e = mk(&rt, (unsigned)(rng() % 10), 10,
+                          (uint8_t)(rng() % 6), (uint8_t)(rng() % 4),
+                          (uint8_t)rng());
+      int rv = dht_rt_seen(&rt, &e, T0 + (dht_time)step, 0, NULL);
+      assert_true(rv >= 0);
+      if (n_known < 64) known[n_known++] = e;
+    } else if (op < 7) { /* a known one seen from a new address */
+      dht_rt_entry e = known[rng() % n_known];
+      e.c.addr.ip[1] = (uint8_t)(rng() % 6);
+      e.c.addr.ip[2] = (uint8_t)(rng() % 4);
+      assert_true(dht_rt_seen(&rt, &e, T0 + (dht_time)step, 0, NULL) >= 0);
+    } else { /* fails, or leaves */
+      size_t i = (size_t)(rng() % n_known);
+      if (rng() % 2)
+        dht_rt_failed(&rt, known[i].c.id);
+      else
+        dht_rt_remove(&rt, known[i].c.id);
+      known[i] = known[--n_known];
+    }
+    check_prefix_counts(&rt);
+  }
+  assert_true(rt.n_live > 0);
+  dht_rt_free(&rt);
+}
+
 static dht_rt_entry mk6(const dht_rt *rt, unsigned b, uint16_t g2,
                         uint16_t g3) {
   dht_rt_entry e = mk(rt, b, 0, 0, 0, 0);
@@ -426,6 +481,7 @@ int main(void) {
       cmocka_unit_test_setup(test_bucket_index, setup),
       cmocka_unit_test_setup(test_self_refused, setup),
       cmocka_unit_test_setup(test_closest_matches_sort, setup),
+      cmocka_unit_test_setup(test_prefix_counts_consistent, setup),
       cmocka_unit_test_setup(test_copy_order, setup),
       cmocka_unit_test_setup(test_diversity_bucket_v4, setup),
       cmocka_unit_test_setup(test_diversity_table, setup),

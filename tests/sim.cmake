@@ -33,3 +33,33 @@ ni_add_test(sim_attack_test
   LIBS nointrude::sim
   INCLUDES ${SIM_DIR})
 set_tests_properties(sim_attack_test PROPERTIES TIMEOUT 900)
+
+# Network features: IPv6 pools (a mixed network converges, v6 sybils are
+# capped per /32), bandwidth limits in a whole run.
+ni_add_test(sim_net_test
+  SOURCES sim_net_test.c
+  LIBS nointrude::sim
+  INCLUDES ${SIM_DIR})
+set_tests_properties(sim_net_test PROPERTIES TIMEOUT 300)
+
+# Attack measurements: eclipse probes with and without disjoint paths,
+# stale records against readers, flood victims' memory against a control
+# group.
+ni_add_test(sim_probe_test
+  SOURCES sim_probe_test.c
+  LIBS nointrude::sim
+  INCLUDES ${SIM_DIR})
+set_tests_properties(sim_probe_test PROPERTIES TIMEOUT 300)
+
+# ---- registry scenarios (sim/registry.c; owner: simreg) ----
+# Small versions of sim/scenarios/{optout_anonymity,fake_batch_flood,
+# planted_url}.ini: Crowds identification rate against colluders, what a
+# fake-batch flood is refused and costs, no opt-out or evidence reaching a
+# bystander.
+ni_add_test(sim_registry_test
+  SOURCES sim_registry_test.c
+  LIBS nointrude::sim
+  INCLUDES ${SIM_DIR})
+target_compile_definitions(sim_registry_test PRIVATE
+  SIM_SCENARIO_DIR="${SIM_DIR}/scenarios")
+set_tests_properties(sim_registry_test PROPERTIES TIMEOUT 300)

@@ -2,7 +2,8 @@
  * Tests of the simulator's engine-independent parts: the event queue
  * (ordering, FIFO ties, the time-never-runs-backward contract, both caps),
  * the PRNG streams and the virtual network (latency models, loss, address
- * pools with their prefix structure).
+ * pools with their IPv4 and IPv6 prefix structure, bandwidth limits with
+ * exact delivery times and tail drops).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,7 +203,7 @@ static void test_loss_and_jitter(void **state) {
   sim_vnet_init(&net, 9, &lat, 0.2, 0.1, 4433, 10);
   unsigned delivered = 0;
   for (int i = 0; i < 20000; i++) {
-    if (!sim_vnet_transit(&net, 0, 1, 100, &delay))
+    if (!sim_vnet_transit(&net, 0, 0, 1, 100, &delay))
       continue;
     delivered++;
     assert_true(delay >= 50 * 1000000ull && delay < 60 * 1000000ull);
@@ -274,6 +275,213 @@ static void test_attach_limit(void **state) {
   sim_vnet_free(&net);
 }
 
+/* ---- Bandwidth limits ---------------------------------------------------- */
+
+static void test_rate_parse(void **state) {
+  uint64_t bps;
+  char buf[32];
+  (void)state;
+  assert_int_equal(sim_rate_parse("1mbit", &bps), 0);
+  assert_int_equal(bps, 1000000);
+  assert_int_equal(sim_rate_parse("512kbit", &bps), 0);
+  assert_int_equal(bps, 512000);
+  assert_int_equal(sim_rate_parse("2.5Mbit", &bps), 0);
+  assert_int_equal(bps, 2500000);
+  assert_int_equal(sim_rate_parse("10gbit", &bps), 0);
+  assert_int_equal(bps, 10000000000ull);
+  assert_int_equal(sim_rate_parse("64000", &bps), 0); /* bit/s */
+  assert_int_equal(bps, 64000);
+  assert_int_equal(sim_rate_parse("off", &bps), 0);
+  assert_int_equal(bps, 0);
+  sim_rate_format(buf, sizeof buf, 2500000);
+  assert_string_equal(buf, "2.5mbit");
+  sim_rate_format(buf, sizeof buf, 0);
+  assert_string_equal(buf, "off");
+  assert_int_not_equal(sim_rate_parse("500", &bps), 0); /* < 1 kbit/s */
+  assert_int_not_equal(sim_rate_parse("1 furlong", &bps), 0);
+  assert_int_not_equal(sim_rate_parse("-1mbit", &bps), 0);
+  assert_int_not_equal(sim_rate_parse("mbit", &bps), 0);
+}
+
+/* limited_net: 3 endpoints, constant 10 ms links, no jitter or loss;
+ * endpoints 0 and 1 with |up| / |down| bps and |queue| bytes, endpoint 2
+ * unlimited. */
+static void limited_net(sim_vnet *net, sim_pool *lim, sim_pool *free_pool,
+                        uint64_t up, uint64_t down, uint32_t queue) {
+  sim_latency lat;
+  sim_pool_spec spec = {.n16 = 2, .n24 = 2};
+  dht_addr addr;
+  uint32_t ep;
+  sim_latency_parse(&lat, "constant 10ms");
+  assert_int_equal(sim_vnet_init(net, 1, &lat, 0, 0, 4433, 3), 0);
+  spec.bw = (sim_bandwidth){up, down, queue};
+  assert_int_equal(sim_vnet_pool_make(net, lim, &spec), 0);
+  assert_int_equal(sim_vnet_pool_new(net, free_pool, 1, 1), 0);
+  assert_int_equal(sim_vnet_attach(net, lim, &ep, &addr), 0);
+  assert_int_equal(sim_vnet_attach(net, lim, &ep, &addr), 0);
+  assert_int_equal(sim_vnet_attach(net, free_pool, &ep, &addr), 0);
+}
+
+#define MS 1000000ull
+
+static void test_uplink_serialises_and_drops(void **state) {
+  sim_vnet net;
+  sim_pool lim, free_pool;
+  uint64_t d;
+  (void)state;
+  /* 1 Mbit/s: 1,000 bytes take 8 ms; the queue holds 3,000 bytes */
+  limited_net(&net, &lim, &free_pool, 1000000, 0, 3000);
+  assert_int_equal(sim_vnet_transit(&net, 0, 0, 1, 1000, &d), 1);
+  assert_int_equal(d, 8 * MS + 10 * MS); /* serialisation + link */
+  assert_int_equal(sim_vnet_transit(&net, 0, 0, 1, 1000, &d), 1);
+  assert_int_equal(d, 16 * MS + 10 * MS); /* waited behind the first */
+  assert_int_equal(sim_vnet_transit(&net, 0, 0, 2, 1000, &d), 1);
+  assert_int_equal(d, 24 * MS + 10 * MS); /* backlog now 3,000 bytes */
+  assert_int_equal(sim_vnet_transit(&net, 0, 0, 1, 1000, &d), 0);
+  assert_int_equal(net.stats.queue_drop_up, 1); /* tail drop */
+  assert_int_equal(net.stats.lost, 0);
+  /* 20 ms later 4 ms of backlog are left */
+  assert_int_equal(sim_vnet_transit(&net, 20 * MS, 0, 1, 1000, &d), 1);
+  assert_int_equal(d, 4 * MS + 8 * MS + 10 * MS);
+  /* the other limited endpoint's uplink is its own; the unlimited one
+   * only pays the link */
+  assert_int_equal(sim_vnet_transit(&net, 20 * MS, 1, 0, 1000, &d), 1);
+  assert_int_equal(d, 18 * MS);
+  assert_int_equal(sim_vnet_transit(&net, 20 * MS, 2, 0, 1000, &d), 1);
+  assert_int_equal(d, 10 * MS);
+  assert_false(sim_vnet_has_downlink(&net, 0)); /* down = unlimited */
+  assert_int_equal(net.stats.sent, 7);
+  sim_pool_free(&lim);
+  sim_pool_free(&free_pool);
+  sim_vnet_free(&net);
+}
+
+static void test_downlink_serialises_and_drops(void **state) {
+  sim_vnet net;
+  sim_pool lim, free_pool;
+  uint64_t wait;
+  (void)state;
+  /* 1 Mbit/s down: 1,200 bytes take 9.6 ms; queue of two datagrams */
+  limited_net(&net, &lim, &free_pool, 0, 1000000, 2400);
+  assert_true(sim_vnet_has_downlink(&net, 1));
+  assert_false(sim_vnet_has_downlink(&net, 2));
+  uint64_t t = 100 * MS, ser = 9600000;
+  assert_int_equal(sim_vnet_downlink(&net, t, 1, 1200, &wait), 1);
+  assert_int_equal(wait, ser);
+  assert_int_equal(sim_vnet_downlink(&net, t, 1, 1200, &wait), 1);
+  assert_int_equal(wait, 2 * ser);
+  assert_int_equal(sim_vnet_downlink(&net, t, 1, 1200, &wait), 0);
+  assert_int_equal(net.stats.queue_drop_down, 1);
+  /* a small datagram 5 ms later waits behind the 14.2 ms left */
+  assert_int_equal(sim_vnet_downlink(&net, t + 5 * MS, 1, 100, &wait), 1);
+  assert_int_equal(wait, 2 * ser - 5 * MS + 800000);
+  /* once idle, no queueing; unlimited endpoints never wait */
+  assert_int_equal(sim_vnet_downlink(&net, t + MS * 1000, 1, 1200, &wait), 1);
+  assert_int_equal(wait, ser);
+  assert_int_equal(sim_vnet_downlink(&net, t, 2, 1200, &wait), 1);
+  assert_int_equal(wait, 0);
+  assert_int_equal(net.stats.queue_drop_down, 1);
+  sim_pool_free(&lim);
+  sim_pool_free(&free_pool);
+  sim_vnet_free(&net);
+}
+
+static void test_bandwidth_rejects_small_queue(void **state) {
+  sim_vnet net;
+  sim_latency lat;
+  sim_pool pool;
+  sim_pool_spec spec = {.n16 = 1, .n24 = 1};
+  (void)state;
+  sim_latency_parse(&lat, "constant 1ms");
+  sim_vnet_init(&net, 1, &lat, 0, 0, 4433, 4);
+  spec.bw = (sim_bandwidth){1000000, 0, DHT_MAX_DATAGRAM - 1};
+  assert_int_equal(sim_vnet_pool_make(&net, &pool, &spec),
+                   SIM_ERR_INVALID_ARGUMENT);
+  spec.v6_fraction = 1.5;
+  spec.bw.queue_bytes = DHT_MAX_DATAGRAM;
+  assert_int_equal(sim_vnet_pool_make(&net, &pool, &spec),
+                   SIM_ERR_INVALID_ARGUMENT);
+  sim_vnet_free(&net);
+}
+
+/* ---- IPv6 ----------------------------------------------------------------- */
+
+static uint32_t prefix32(const dht_addr *a) {
+  return (uint32_t)a->ip[0] << 24 | (uint32_t)a->ip[1] << 16 |
+         (uint32_t)a->ip[2] << 8 | a->ip[3];
+}
+
+static uint64_t prefix48(const dht_addr *a) {
+  return (uint64_t)prefix32(a) << 16 | (uint64_t)a->ip[4] << 8 | a->ip[5];
+}
+
+static int in_pool6(const sim_pool *p, const dht_addr *a) {
+  for (uint32_t i = 0; i < p->n_subnets6; i++)
+    if (p->subnets6[i] == prefix48(a))
+      return 1;
+  return 0;
+}
+
+static void test_ipv6_pools(void **state) {
+  sim_vnet net;
+  sim_latency lat;
+  sim_pool honest, attack;
+  sim_pool_spec spec = {.n16 = 100, .n24 = 4, .n32 = 200, .n48 = 4,
+                        .v6_fraction = 0.3};
+  dht_addr addr;
+  uint32_t ep, v6 = 0, p32[2000];
+  (void)state;
+  sim_latency_parse(&lat, "constant 1ms");
+  assert_int_equal(sim_vnet_init(&net, 7, &lat, 0, 0, 4433, 3000), 0);
+  assert_int_equal(sim_vnet_pool_make(&net, &honest, &spec), 0);
+  assert_int_equal(honest.n_subnets6, 800);
+  spec = (sim_pool_spec){.n32 = 1, .n48 = 2, .v6_fraction = 1.0};
+  assert_int_equal(sim_vnet_pool_make(&net, &attack, &spec), 0);
+  assert_int_equal(attack.n_subnets, 0); /* v6 only */
+  for (uint32_t i = 0; i < 2000; i++) {
+    assert_int_equal(sim_vnet_attach(&net, &honest, &ep, &addr), 0);
+    assert_int_equal(sim_vnet_find(&net, &addr), i);
+    if (addr.family == 4)
+      continue;
+    assert_int_equal(addr.family, 6);
+    unsigned h1 = (unsigned)addr.ip[0] << 8 | addr.ip[1];
+    unsigned h2 = (unsigned)addr.ip[2] << 8 | addr.ip[3];
+    assert_true(h1 >= 0x2001 && h1 <= 0x2c0f && h1 != 0x2002);
+    assert_false(h1 == 0x2001 && (h2 < 0x200 || h2 == 0xdb8));
+    assert_true(in_pool6(&honest, &addr));
+    p32[v6++] = prefix32(&addr);
+  }
+  assert_true(v6 > 520 && v6 < 680); /* ~30 % of 2,000 */
+  unsigned distinct = 0; /* the honest v6 nodes spread over many /32s */
+  for (uint32_t i = 0; i < v6; i++) {
+    int seen = 0;
+    for (uint32_t j = 0; j < i && !seen; j++)
+      seen = p32[j] == p32[i];
+    distinct += !seen;
+  }
+  assert_true(distinct > 150 && distinct <= 200);
+  /* attackers: all in one /32, in two /48s, apart from every honest /32 */
+  for (uint32_t i = 0; i < 300; i++) {
+    assert_int_equal(sim_vnet_attach(&net, &attack, &ep, &addr), 0);
+    assert_int_equal(addr.family, 6);
+    assert_int_equal(prefix32(&addr), (uint32_t)(attack.subnets6[0] >> 16));
+    assert_true(in_pool6(&attack, &addr));
+    assert_false(in_pool6(&honest, &addr));
+    for (uint32_t j = 0; j < v6; j++)
+      assert_int_not_equal(p32[j], prefix32(&addr));
+  }
+  /* exact matching: another interface ID or port is nobody */
+  addr.ip[15] ^= 0x40;
+  assert_int_equal(sim_vnet_find(&net, &addr), SIM_NO_ENDPOINT);
+  addr.ip[15] ^= 0x40;
+  assert_int_equal(sim_vnet_find(&net, &addr), 2299);
+  addr.port++;
+  assert_int_equal(sim_vnet_find(&net, &addr), SIM_NO_ENDPOINT);
+  sim_pool_free(&honest);
+  sim_pool_free(&attack);
+  sim_vnet_free(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_queue_orders_by_time_then_seq),
@@ -287,6 +495,11 @@ int main(void) {
       cmocka_unit_test(test_loss_and_jitter),
       cmocka_unit_test(test_address_pools),
       cmocka_unit_test(test_attach_limit),
+      cmocka_unit_test(test_rate_parse),
+      cmocka_unit_test(test_uplink_serialises_and_drops),
+      cmocka_unit_test(test_downlink_serialises_and_drops),
+      cmocka_unit_test(test_bandwidth_rejects_small_queue),
+      cmocka_unit_test(test_ipv6_pools),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

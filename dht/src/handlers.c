@@ -168,6 +168,7 @@ int dht_handle_request(dht_node *node, dht_rx *rx) {
     return DHT_DROP_MALFORMED;
   dht_msg_start(&reply, request_table[t].reply_type);
   reply.txid = rx->m.txid;
+  reply.ts_ms = node->now / DHT_MS; /* size checks must see the real stamp */
   int drop = request_table[t].fn(node, rx, &reply);
   if (drop >= 0) return drop;
   /* A full queue is counted by dht_outq_push; nothing else can fail for

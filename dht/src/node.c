@@ -369,7 +369,8 @@ void dht_node_stats(const dht_node *node, dht_stats *out) {
 /* ---- memory accounting ------------------------------------------------ */
 
 static size_t rt_mem(const dht_rt *rt) {
-  size_t m = rt->n_buckets * sizeof *rt->buckets;
+  size_t m = rt->n_buckets * sizeof *rt->buckets +
+             rt->cap_prefixes * sizeof *rt->prefixes;
   for (unsigned b = 0; b < rt->n_buckets; b++) {
     m += rt->buckets[b].cap_live * sizeof(dht_rt_entry);
     if (rt->buckets[b].repl) m += DHT_RT_REPL_MAX * sizeof(dht_rt_entry);

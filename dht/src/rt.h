@@ -37,6 +37,12 @@ typedef struct dht_bucket {
                           message from one of its live contacts (ns) */
 } dht_bucket;
 
+/* How many live contacts of the table share one /16 (v6 /32) prefix. */
+typedef struct dht_rt_prefix {
+  uint64_t word;  /* the prefix, as rt.c's prefix_word */
+  uint32_t count; /* live contacts in it, >= 1 */
+} dht_rt_prefix;
+
 typedef struct dht_rt {
   uint8_t self[DHT_ID_LEN];
   unsigned k;                 /* live contacts per bucket, 1..DHT_K_MAX */
@@ -47,6 +53,10 @@ typedef struct dht_rt {
   dht_bucket *buckets; /* index = common prefix length with self */
   unsigned n_buckets;
   size_t n_live;       /* live contacts in all buckets */
+  dht_rt_prefix *prefixes; /* table prefixes of the live contacts, sorted
+                              by word: the per-table diversity count
+                              without a scan of every contact */
+  size_t n_prefixes, cap_prefixes;
 } dht_rt;
 
 /* Outcomes of dht_rt_seen (non-negative) */

@@ -8,11 +8,17 @@
  * cfg.max_protected addresses (10 million by default: about 70 bytes
  * each plus the address).
  *
- * Matching a batch: every address is hashed with the batch's salt; up to
- * REG_MATCH_FEW_MAX addresses are looked up one by one by interpolation
- * search (reg_match_few), more are sorted and merged against the entries
- * in one pass (reg_match_merge). Each hit is handed to reg_on_match
- * together with the full hash (the entry is only its first 8 bytes).
+ * Matching a batch: up to REG_MATCH_FEW_MAX addresses are hashed with the
+ * batch's salt and looked up one by one by interpolation search
+ * (reg_match_few). More go through a reg_queries set, as the matching
+ * benchmark's end-to-end path does (bench/match_bench.c): hashed four at a
+ * time (reg_queries_hash), then, from one address per SORT_PER_ENTRIES
+ * entries, radix-sorted (reg_queries_sort) and merged against the entries
+ * in one pass; a set too small for that is searched address by address.
+ * The engine is single-threaded, so it hashes and matches in one call
+ * each where the benchmark shares the work out. Each hit is handed to
+ * reg_on_match together with the full hash (the entry is only its first
+ * 8 bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,15 +119,10 @@ int reg_addrset_remove(reg_addrset *s, const char *canon, size_t len) {
 
 /* ---- matching ------------------------------------------------------------ */
 
-typedef struct query {
-  uint64_t entry;
-  uint32_t idx; /* into the list of addresses matched */
-} query;
-
-static int query_cmp(const void *a, const void *b) {
-  uint64_t x = ((const query *)a)->entry, y = ((const query *)b)->entry;
-  return x < y ? -1 : x > y;
-}
+#define HASH_BLOCK 256 /* addresses handed to reg_queries_hash at once */
+/* Sorting the set pays from one address per this many entries; below,
+ * each address is searched (the benchmark's rule, measured there). */
+#define SORT_PER_ENTRIES 4096
 
 /* Re-hashes |a| to get the full hash of a hit (hits are rare, so this is
  * cheaper than keeping every full hash) and acts on it. */
@@ -140,40 +141,50 @@ static size_t match_one(reg_node *r, reg_live *b, const reg_addr *a) {
   return 1;
 }
 
-/* Sort + merge for many addresses. Returns hits, or 0 with a log line if
- * memory for the queries is lacking (the batch is matched again when it
- * is next fetched). */
+/* hash_all hashes every protected address into |q| (address i is set
+ * member i), HASH_BLOCK at a time through pointers and lengths on the
+ * stack. Returns 0 or a negative REG_ERR_*. */
+static int hash_all(const reg_addrset *s, reg_queries *q) {
+  const char *canon[HASH_BLOCK];
+  size_t len[HASH_BLOCK];
+  for (size_t first = 0; first < s->n; first += HASH_BLOCK) {
+    size_t count = s->n - first < HASH_BLOCK ? s->n - first : HASH_BLOCK;
+    for (size_t k = 0; k < count; k++) {
+      canon[k] = s->list[first + k]->canon;
+      len[k] = s->list[first + k]->len;
+    }
+    int rv = reg_queries_hash(q, first, canon, len, count);
+    if (rv < 0) return rv;
+  }
+  return 0;
+}
+
+/* Hash, sort and merge (or search) for many addresses. Returns hits, or 0
+ * with a log line if memory for the set is lacking (the batch is matched
+ * again when it is next fetched). Peak memory: 24 bytes per address while
+ * sorting, then 16 (the set and the hit numbers). */
 static size_t match_many(reg_node *r, reg_live *b) {
-  size_t n = r->addrs.n, hits = 0;
-  query *q = malloc(n * sizeof *q);
-  uint64_t *e = malloc(n * sizeof *e);
-  uint8_t *h = calloc(n, 1);
-  if (!q || !e || !h) {
+  size_t n = r->addrs.n, found = 0;
+  reg_queries *q = NULL;
+  uint32_t *hits = NULL;
+  int rv = reg_queries_new(&q, b->salt, n);
+  if (rv == 0) rv = hash_all(&r->addrs, q);
+  if (rv == 0 &&
+      n >= (b->n_entries + SORT_PER_ENTRIES - 1) / SORT_PER_ENTRIES)
+    rv = reg_queries_sort(q);
+  if (rv == 0 && !(hits = malloc(n * sizeof *hits))) rv = REG_ERR_NOMEM;
+  if (rv < 0) {
     reg_log(r, DHT_LOG_ERROR, "registry: no memory to match %zu addresses", n);
     goto out;
   }
-  for (size_t i = 0; i < n; i++) {
-    uint8_t full[REG_FULL_HASH_LEN];
-    const reg_addr *a = r->addrs.list[i];
-    reg_address_hash(full, b->salt, a->canon, a->len);
-    q[i].entry = reg_entry_of(full);
-    q[i].idx = (uint32_t)i;
-  }
-  qsort(q, n, sizeof *q, query_cmp);
-  for (size_t i = 0; i < n; i++) e[i] = q[i].entry;
-  if (reg_match_merge(b->entries, b->n_entries, e, n, h) == 0) goto out;
-  /* Collect first: acting on a hit never changes the address list, but
-   * keep the two passes apart anyway. */
-  for (size_t i = 0; i < n; i++)
-    if (h[i]) {
-      hit(r, b, r->addrs.list[q[i].idx]);
-      hits++;
-    }
+  /* Collect first, then act: acting on a hit never changes the address
+   * list, but the numbers in hits[] index it, so keep the passes apart. */
+  found = reg_queries_match(q, b->entries, b->n_entries, hits);
+  for (size_t k = 0; k < found; k++) hit(r, b, r->addrs.list[hits[k]]);
 out:
-  free(q);
-  free(e);
-  free(h);
-  return hits;
+  reg_queries_free(q);
+  free(hits);
+  return found;
 }
 
 size_t reg_match_live(reg_node *r, reg_live *b, const reg_addr *only) {

@@ -299,6 +299,7 @@ static void resolve_start(reg_node *r, reg_live *b) {
 }
 
 static void resolve_failed(reg_node *r, reg_live *b) {
+  b->phase = REG_PH_RESOLVE; /* on_manifest already gave the slot back */
   if (++b->tries >= REG_RESOLVE_TRIES) {
     reg_log(r, DHT_LOG_INFO, "registry: manifest not found, batch forgotten");
     reg_state_del_batch(r, b);
