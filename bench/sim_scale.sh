@@ -13,7 +13,7 @@
 # BINARY defaults to build/release/sim/nointrude-sim (build it with
 # `cmake --preset release && cmake --build build/release --target
 # nointrude-sim`), OUTDIR to sim-scale, SIZES to "10k 100k". Needs jq.
-# The 100k run needs about 10 minutes of CPU and 4.2 GB (docs/SIMULATOR.md).
+# The 100k run needs about 8.5 minutes of CPU and 4.4 GiB (docs/SIMULATOR.md).
 set -eu
 
 bin=${1:-build/release/sim/nointrude-sim}
