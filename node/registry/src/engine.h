@@ -56,6 +56,11 @@
 #define REG_RELAY_BURST 200      /* ... and bucket depth */
 #define REG_PUBLISH_INFLIGHT 8   /* records of one batch being put at once */
 #define REG_BUSY_RETRY (200 * DHT_MS) /* the DHT said BUSY: try again */
+/* Index window reads start at most one per REG_POLL_GAP. The first poll
+ * reads index_lookback + 1 windows (169 by default), and in a small
+ * network every index key lands on the same few peers: unpaced, those
+ * reads ran into the peers' per-source rate limits (PROTOCOL.md 10.5). */
+#define REG_POLL_GAP (DHT_SEC / 8)
 #define REG_HISTORY_MAX (1u << 20) /* (sender, address) opt-out histories */
 #define REG_ESC_LEVELS_MAX 8         /* escalation_levels accepted (2^8 copies) */
 #define REG_APP_MAX 256          /* bytes of an encoded app message */
@@ -228,6 +233,7 @@ struct reg_node {
   dht_time now;           /* latest time seen */
   dht_time t_wake;        /* earliest queued work (a lower bound) */
   dht_time t_poll;        /* next index poll */
+  dht_time t_poll_read;   /* earliest start of the next window read */
   dht_time t_esc;         /* earliest escalation level due */
   int polled;             /* a poll ran before: read only recent windows */
   uint64_t last_window;   /* current window at the previous poll */

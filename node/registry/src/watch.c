@@ -6,7 +6,8 @@
  * index_lookback windows before the current one and the current one,
  * later the window before the previous poll's current window up to the
  * current one (so an index record stored just after a window's last read
- * is still seen). A window whose read failed is read again at the next
+ * is still seen), newest first, one read starting at most every
+ * REG_POLL_GAP. A window whose read failed is read again at the next
  * poll. The first poll waits until the DHT has a contact.
  *
  * Resolving: each unseen (sender, batch id) named by an index record
@@ -222,14 +223,17 @@ void reg_watch_poll(reg_node *r) {
   r->poll_queue = q;
   r->poll_n = 0;
   r->poll_next = 0;
-  for (uint64_t w = from; w <= cur; w++) q[r->poll_n++] = w;
+  /* Newest first: a batch announced now is found at once, not after
+   * the lookback's older windows. */
+  for (uint64_t w = cur + 1; w-- > from;) q[r->poll_n++] = w;
   r->polled = 1;
   r->last_window = cur > 0 ? cur - 1 : 0;
   r->t_poll = next_poll(r);
 }
 
 static void poll_pump(reg_node *r) {
-  while (r->polls_inflight < REG_POLLS_INFLIGHT && r->poll_next < r->poll_n) {
+  while (r->polls_inflight < REG_POLLS_INFLIGHT && r->poll_next < r->poll_n &&
+         r->t_poll_read <= r->now) {
     uint64_t w = r->poll_queue[r->poll_next];
     reg_req *q = reg_req_new(r, REG_REQ_POLL);
     if (!q) break;
@@ -244,6 +248,7 @@ static void poll_pump(reg_node *r) {
     }
     r->poll_next++;
     r->polls_inflight++;
+    r->t_poll_read = r->now + REG_POLL_GAP;
   }
 }
 
@@ -711,7 +716,7 @@ void reg_watch_expire(reg_node *r) {
 dht_time reg_watch_deadline(const reg_node *r) {
   dht_time d = DHT_TIME_NONE;
   if (r->poll_next < r->poll_n && r->polls_inflight < REG_POLLS_INFLIGHT)
-    d = r->now + REG_BUSY_RETRY;
+    d = r->t_poll_read > r->now ? r->t_poll_read : r->now + REG_BUSY_RETRY;
   for (size_t i = 0; i < r->n_batches; i++) {
     const reg_live *b = r->batches[i];
     dht_time t = b->retry_at, e = b->expires_s * DHT_SEC;
