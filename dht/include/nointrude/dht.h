@@ -435,7 +435,8 @@ int dht_node_put(dht_node *node, dht_time now, const uint8_t *rec, size_t len,
                  dht_put_cb cb, void *arg);
 
 /* dht_node_get finds the newest valid record under |key| (FIND_VALUE over
- * the disjoint paths; the local store answers first if it holds one).
+ * the disjoint paths, each asking on until 3 storers answered with a valid
+ * record; the local store answers first if it holds one).
  * Returns 0, DHT_ERR_BUSY or DHT_ERR_NOMEM. */
 int dht_node_get(dht_node *node, dht_time now, const uint8_t key[DHT_KEY_LEN],
                  dht_get_cb cb, void *arg);
