@@ -1464,6 +1464,47 @@ static void syn_check(world *w, reg_node *r, reg_live *lb) {
   assert_int_equal(rstats(w, 1).matches - before, expect);
 }
 
+/* An index record naming a batch whose manifest is nowhere (one signature
+ * to make): each node tries the manifest REG_RESOLVE_TRIES times, forgets
+ * the batch, and does not take it up again at the following polls. */
+typedef struct putres {
+  int done, status;
+} putres;
+
+static void on_put(void *arg, int status, unsigned stored,
+                   const dht_lookup_stats *st) {
+  putres *r = arg;
+  (void)stored, (void)st;
+  r->done = 1;
+  r->status = status;
+}
+
+static void test_bare_index_forgotten(void **state) {
+  (void)state;
+  world *w = world_joined(21);
+  reg_batch *b = batch_make(w, 0, 100, 0, 0);
+  size_t len;
+  const uint8_t *index = reg_batch_record(b, 1, &len); /* 1 = index */
+  putres res = {0};
+  assert_int_equal(dht_node_put(nd(w, 0)->dht, w->net->now, index, len,
+                                on_put, &res),
+                   0);
+  nh_touch(w->net, 0);
+  nh_wait(w->net, &res.done, 2 * MIN);
+  assert_true(res.done);
+  assert_int_equal(res.status, 0);
+  /* Two and a half polls (30 min apart): the record's window is read by
+   * each of them; the manifest lookups fail within minutes of the first. */
+  run_watching(w, 75 * MIN);
+  for (int i = 1; i < w->net->n; i++) {
+    reg_stats st = rstats(w, i);
+    assert_int_equal(st.batches_seen, 1);
+    assert_int_equal(st.live_batches, 0);
+  }
+  reg_batch_free(b);
+  world_free(w);
+}
+
 /* More than REG_MATCH_FEW_MAX protected addresses go through a
  * reg_queries set: sorted and merged against a batch of fewer than 4096
  * entries per address, searched address by address in a larger one.
@@ -1503,6 +1544,7 @@ int main(void) {
       cmocka_unit_test(test_api_arguments),
       cmocka_unit_test(test_origin_backpressure),
       cmocka_unit_test(test_match_many_paths),
+      cmocka_unit_test(test_bare_index_forgotten),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

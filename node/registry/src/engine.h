@@ -61,6 +61,13 @@
  * network every index key lands on the same few peers: unpaced, those
  * reads ran into the peers' per-source rate limits (PROTOCOL.md 10.5). */
 #define REG_POLL_GAP (DHT_SEC / 8)
+/* A batch whose manifest was not found REG_RESOLVE_TRIES times is not
+ * taken up again from its index record for REG_FORGOTTEN_HOLD (longer
+ * than a window stays among the polled ones): otherwise one bare index
+ * record, one signature to make, costs every node 4 manifest lookups at
+ * every poll. At most REG_FORGOTTEN_MAX are remembered (oldest replaced). */
+#define REG_FORGOTTEN_MAX 1024
+#define REG_FORGOTTEN_HOLD (3 * 3600 * DHT_SEC)
 #define REG_HISTORY_MAX (1u << 20) /* (sender, address) opt-out histories */
 #define REG_ESC_LEVELS_MAX 8         /* escalation_levels accepted (2^8 copies) */
 #define REG_APP_MAX 256          /* bytes of an encoded app message */
@@ -108,6 +115,12 @@ typedef struct reg_badkey {
   uint8_t running; /* a refetch (get_all) is in flight */
   dht_time due;    /* when the next refetch starts, if not running */
 } reg_badkey;
+
+typedef struct reg_forgotten {
+  uint8_t sender[NC_PK_LEN];
+  uint8_t id[REG_BATCH_ID_LEN];
+  dht_time until; /* not taken up again before */
+} reg_forgotten;
 
 typedef struct reg_live {
   uint8_t sender[NC_PK_LEN];
@@ -234,6 +247,9 @@ struct reg_node {
   dht_time t_wake;        /* earliest queued work (a lower bound) */
   dht_time t_poll;        /* next index poll */
   dht_time t_poll_read;   /* earliest start of the next window read */
+  reg_forgotten *forgotten; /* ring of REG_FORGOTTEN_MAX, allocated on
+                               first use */
+  size_t n_forgotten, next_forgotten;
   dht_time t_esc;         /* earliest escalation level due */
   int polled;             /* a poll ran before: read only recent windows */
   uint64_t last_window;   /* current window at the previous poll */

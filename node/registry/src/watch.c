@@ -14,8 +14,8 @@
  * (author = sender) becomes a live batch whose manifest is read with
  * dht_node_get (the DHT verifies the envelope; reg_manifest_check the
  * fields and the proof of work). A manifest not found is asked again with
- * backoff, REG_RESOLVE_TRIES times in all, then forgotten (a later poll
- * may name it again).
+ * backoff, REG_RESOLVE_TRIES times in all, then forgotten, and not taken
+ * up again from index records for REG_FORGOTTEN_HOLD.
  *
  * Fetching: only when the node protects an address (or one is added),
  * chunks are read with dht_node_get through reg_fetch, REG_FETCH_INFLIGHT
@@ -182,6 +182,9 @@ void reg_watch_free(reg_node *r) {
   for (size_t i = 0; i < r->n_batches; i++) live_free(r, r->batches[i]);
   free(r->batches);
   free(r->poll_queue);
+  free(r->forgotten);
+  r->forgotten = NULL;
+  r->n_forgotten = r->next_forgotten = 0;
   r->batches = NULL;
   r->n_batches = 0;
 }
@@ -252,6 +255,32 @@ static void poll_pump(reg_node *r) {
   }
 }
 
+/* Remembers that |b|'s manifest could not be found (see
+ * REG_FORGOTTEN_HOLD); without memory the batch is simply forgotten. */
+static void forget(reg_node *r, const reg_live *b) {
+  if (!r->forgotten &&
+      !(r->forgotten = calloc(REG_FORGOTTEN_MAX, sizeof *r->forgotten)))
+    return;
+  reg_forgotten *f = &r->forgotten[r->next_forgotten];
+  memcpy(f->sender, b->sender, NC_PK_LEN);
+  memcpy(f->id, b->id, REG_BATCH_ID_LEN);
+  f->until = r->now + REG_FORGOTTEN_HOLD;
+  r->next_forgotten = (r->next_forgotten + 1) % REG_FORGOTTEN_MAX;
+  if (r->n_forgotten < REG_FORGOTTEN_MAX) r->n_forgotten++;
+}
+
+/* Whether (sender, id) was forgotten less than REG_FORGOTTEN_HOLD ago. */
+static int forgotten(const reg_node *r, const uint8_t sender[NC_PK_LEN],
+                     const uint8_t id[REG_BATCH_ID_LEN]) {
+  for (size_t i = 0; i < r->n_forgotten; i++) {
+    const reg_forgotten *f = &r->forgotten[i];
+    if (f->until > r->now && memcmp(f->id, id, REG_BATCH_ID_LEN) == 0 &&
+        memcmp(f->sender, sender, NC_PK_LEN) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 static void on_index_visit(void *arg, const dht_record *rec,
                            const uint8_t *bytes, size_t len) {
   reg_req *q = arg;
@@ -262,7 +291,9 @@ static void on_index_visit(void *arg, const dht_record *rec,
   if (reg_index_decode(&x, rec->payload, rec->payload_len) < 0 ||
       x.window != q->window)
     return;
-  if (reg_live_find(r, rec->author_pk, x.batch_id)) return;
+  if (reg_live_find(r, rec->author_pk, x.batch_id) ||
+      forgotten(r, rec->author_pk, x.batch_id))
+    return;
   if (!reg_live_add(r, rec->author_pk, x.batch_id, rec->created, rec->expires,
                     REG_PH_RESOLVE)) {
     reg_log(r, DHT_LOG_WARN, "registry: too many live batches, one ignored");
@@ -307,6 +338,7 @@ static void resolve_failed(reg_node *r, reg_live *b) {
   b->phase = REG_PH_RESOLVE; /* on_manifest already gave the slot back */
   if (++b->tries >= REG_RESOLVE_TRIES) {
     reg_log(r, DHT_LOG_INFO, "registry: manifest not found, batch forgotten");
+    forget(r, b);
     reg_state_del_batch(r, b);
     live_remove(r, b);
     return;
