@@ -51,17 +51,12 @@ static size_t pow2_at_least(size_t n, unsigned lo, unsigned hi) {
   return (size_t)1 << s;
 }
 
-/* The model's hash key: BLAKE2b-256("nointrude-sim-keys" || le64 seed). */
+/* The model's hash key: 32 bytes of the run's "keys" random stream. */
 static void model_secret(uint8_t out[32], uint64_t seed) {
-  static const char tag[] = "nointrude-sim-keys";
-  uint8_t le[8];
-  nc_hasher hs;
-  for (int i = 0; i < 8; i++)
-    le[i] = (uint8_t)(seed >> (8 * i));
-  nc_hasher_init(&hs, NULL, 0, 32);
-  nc_hasher_update(&hs, tag, sizeof tag - 1);
-  nc_hasher_update(&hs, le, sizeof le);
-  nc_hasher_final(&hs, out, 32);
+  sim_rng rng;
+  sim_rng_stream(&rng, seed, "keys", 0);
+  sim_rng_fill(&rng, out, 32);
+  sodium_memzero(&rng, sizeof rng);
 }
 
 int sim_keys_init(sim_keys *k, uint32_t hosts, int model, uint64_t seed) {

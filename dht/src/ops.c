@@ -343,10 +343,10 @@ static void lookup_reply(dht_node *node, dht_op *op, const dht_peer *peer,
   /* A path that found a record asks on until DHT_GET_QUORUM storers
    * answered with one, so that a single storer serving an old version
    * (or answering first) does not decide what the get returns. */
-  if (found && ++op->found_on[path] >= DHT_GET_QUORUM)
-    dht_lookup_end_path(&op->lk, path);
-  else if (!found)
+  if (!found)
     take_contacts(node, op, m, path, hop);
+  else if (++op->found_on[path] >= DHT_GET_QUORUM)
+    dht_lookup_end_path(&op->lk, path);
   pump(node, op);
 }
 

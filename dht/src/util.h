@@ -64,17 +64,6 @@ static inline void dht_addr_prefix(uint8_t out[16], const dht_addr *a,
   if (a->family == 4) out[15] = 4;
 }
 
-/* dht_addr_same_prefix returns 1 if |a| and |b| share the family and the
- * leading |v4_bits| / |v6_bits| bits of their IP. */
-static inline int dht_addr_same_prefix(const dht_addr *a, const dht_addr *b,
-                                       unsigned v4_bits, unsigned v6_bits) {
-  uint8_t pa[16], pb[16];
-  if (a->family != b->family) return 0;
-  dht_addr_prefix(pa, a, v4_bits, v6_bits);
-  dht_addr_prefix(pb, b, v4_bits, v6_bits);
-  return memcmp(pa, pb, 16) == 0;
-}
-
 /* dht_addr_same returns 1 if |a| and |b| are the same endpoint. Unlike
  * dht_addr_equal (addr.c) it is inline and ignores bytes past the
  * family's length. */
