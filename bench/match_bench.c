@@ -82,8 +82,7 @@ typedef struct world {
   size_t chunk_bytes;       /* sum of plen */
   uint8_t *bytes;           /* --lanes: the payloads end to end */
   uint8_t (*full)[32];      /* baseline input: full hashes, address order */
-  const dht_record_type *types;
-  size_t n_types;
+  reg_types types;          /* proof-of-work bits 0, as the batch's */
   unsigned threads;
   int lanes;                /* four-lane chunk hashing, both sides */
 } world;
@@ -214,7 +213,7 @@ static int world_setup(world *w, size_t n, unsigned threads, int lanes) {
   w->n = n;
   w->threads = threads;
   w->lanes = lanes;
-  w->types = reg_record_types(&w->n_types);
+  reg_types_init(&w->types, 0);
   if (nc_identity_generate(&sender, 0) != 0) return -1;
   rv = build_batch(w, &sender);
   nc_identity_wipe(&sender);
@@ -395,7 +394,7 @@ static void wait_until(e2e *c, atomic_int *flag) {
 static void verify_manifest(e2e *c) {
   dht_record r;
   int rv = dht_record_decode(&r, c->w->mrec, c->w->mlen);
-  if (rv == 0) rv = dht_record_verify(&r, NOW_S, 0, c->w->types, c->w->n_types);
+  if (rv == 0) rv = dht_record_verify(&r, NOW_S, 0, c->w->types.t, REG_RECORD_TYPES);
   if (rv == 0) rv = reg_fetch_new(&c->f, &r, 0);
   if (rv == 0)
     rv = reg_queries_new(&c->set, reg_fetch_manifest(c->f)->salt, c->qs->q);
@@ -689,7 +688,7 @@ static void dht_cost(const world *w, double *decode_us, double *verify_us) {
     size_t len;
     const uint8_t *p = reg_batch_record(w->b, i + 2, &len);
     if (dht_record_decode(&r, p, len) == 0)
-      (void)dht_record_verify(&r, NOW_S, 0, w->types, w->n_types);
+      (void)dht_record_verify(&r, NOW_S, 0, w->types.t, REG_RECORD_TYPES);
   }
   *decode_us = (double)(t1 - t0) / 1e3 / (double)n;
   *verify_us = (double)(bench_now_ns() - t1) / 1e3 / (double)n -

@@ -1,6 +1,8 @@
 /*
- * The fake-batch flood: one flooder node with its own sender key
- * publishes fake batches, one mode per time slot, and the run measures
+ * The fake-batch flood: one flooder node with its own sender keys
+ * (flood_keys of them, used in turn: storers keep at most
+ * REG_INDEX_PER_AUTHOR index records per author and window) publishes
+ * fake batches, one mode per time slot, and the run measures
  * what each mode costs the flooder and the honest nodes, and whether a
  * genuine batch published during the flood still gets its opt-outs.
  *
@@ -17,11 +19,14 @@
  * Modes (the flooder's node is a modified node: it files its own records
  * without checking key rules, as a hostile implementation would):
  *   junk     valid batches of random entries at the minimum proof of work;
- *   lowpow   the same with batch_pow_bits - flood_pow_deficit bits;
+ *   lowpow   the same with batch_pow_bits - flood_pow_deficit bits (the
+ *            index record's proof of work too, so storers refuse it);
  *   missing  manifest and index published, no chunk;
  *   garbled  data chunks whose content is changed but filed under the
  *            key of the original (the key rule refuses them);
- *   index    bare index records naming batches that do not exist.
+ *   index    bare index records naming batches that do not exist, each
+ *            with its index proof of work, optionally ground so that its
+ *            storage slot sorts first (index_grind).
  * Every record is put with dht_node_put from the flooder's node through
  * the scripted put queue (registry.c), flood_inflight at a time.
  */
@@ -45,12 +50,25 @@ typedef struct agg {
   uint64_t lookups;
   uint64_t seen, fetched, batches_refused, refetched, live;
   uint64_t flooder_tx_datagrams, flooder_tx_bytes;
+  /* index records held under the keys of the current and the previous
+   * index window (what a reader reads) */
+  uint64_t ix_storers;       /* honest nodes holding at least one */
+  uint64_t ix_held;          /* summed over them */
+  uint64_t ix_held_max;      /* most at one node */
+  uint64_t ix_flood_max;     /* most by the flooder's keys at one node */
+  uint64_t ix_key_max;       /* most by one flooder key at one node */
+  uint64_t ix_genuine;       /* nodes holding a genuine sender's record */
 } agg;
 
 /* What one mode cost the flooder. */
 typedef struct mode_cost {
   uint64_t batches, entries, records, pow_hashes;
   uint64_t grind_hashes; /* index mode: slot grinding */
+  uint64_t index_pow_hashes; /* batch modes: the index record's own proof
+                                of work (nonce + 1), beside pow_hashes */
+  uint64_t index_pow_ok;     /* batch modes: index records whose proof
+                                meets the network's bits (lowpow: by
+                                chance, 2^-deficit each) */
   unsigned pow_bits;
   double cpu_s;
 } mode_cost;
@@ -59,6 +77,8 @@ typedef struct sreg_flood {
   agg snap[SLOTS_MAX + 1];
   unsigned n_snaps, n_slots;
   mode_cost cost[SREG_FLOOD_NMODES];
+  uint32_t next_key; /* fake batches and index records rotate over the
+                        flood_keys sender keys, in the order made */
 } sreg_flood;
 
 static uint32_t step(int kind, uint32_t value) {
@@ -66,6 +86,58 @@ static uint32_t step(int kind, uint32_t value) {
 }
 
 /* ---- Snapshots ------------------------------------------------------------ */
+
+/* What one node holds under an index key, by author. */
+typedef struct ix_count {
+  const sim_reg *r;
+  uint32_t by_sender[SREG_SENDERS_MAX];
+  uint64_t held, flood, genuine;
+} ix_count;
+
+static int ix_visit(void *arg, const dht_record *rec, const uint8_t *bytes,
+                    size_t len) {
+  ix_count *c = arg;
+  (void)bytes, (void)len;
+  if (rec->type != REG_RECORD_INDEX)
+    return 0;
+  c->held++;
+  int s = sreg_sender_of(c->r, rec->author_pk);
+  if (s < 0)
+    return 0;
+  c->by_sender[s]++;
+  if (c->r->senders[s].role == SREG_ROLE_FLOODER)
+    c->flood++;
+  else
+    c->genuine++;
+  return 0;
+}
+
+/* add_index adds what honest node |h| holds under the index keys of the
+ * current and the previous window. */
+static void add_index(agg *a, const sim_reg *r, sim_host *h, dht_time now) {
+  ix_count c;
+  uint64_t cur = reg_index_window(now / DHT_SEC);
+  uint8_t key[DHT_KEY_LEN];
+  memset(&c, 0, sizeof c);
+  c.r = r;
+  for (uint64_t win = cur > 0 ? cur - 1 : 0; win <= cur; win++) {
+    reg_index_key(key, win);
+    dht_node_local_get(h->node, key, ix_visit, &c);
+  }
+  if (c.held == 0)
+    return;
+  a->ix_storers++;
+  a->ix_held += c.held;
+  a->ix_genuine += c.genuine > 0;
+  if (c.held > a->ix_held_max)
+    a->ix_held_max = c.held;
+  if (c.flood > a->ix_flood_max)
+    a->ix_flood_max = c.flood;
+  for (size_t i = 0; i < r->n_senders; i++)
+    if (r->senders[i].role == SREG_ROLE_FLOODER &&
+        c.by_sender[i] > a->ix_key_max)
+      a->ix_key_max = c.by_sender[i];
+}
 
 static void add_host(agg *a, sim_host *h, int flooder) {
   dht_stats st;
@@ -103,8 +175,11 @@ static void snapshot(sim_world *w) {
   agg *a = &f->snap[f->n_snaps++];
   memset(a, 0, sizeof *a);
   for (uint32_t i = 0; i < w->n_hosts; i++)
-    if (w->hosts[i].state == SIM_HOST_UP)
+    if (w->hosts[i].state == SIM_HOST_UP) {
       add_host(a, &w->hosts[i], i == w->reg->cfg.flooder);
+      if (i != w->reg->cfg.flooder && w->hosts[i].node != NULL)
+        add_index(a, w->reg, &w->hosts[i], w->q.now);
+    }
 }
 
 /* ---- Building fake batches ---------------------------------------------------- */
@@ -127,7 +202,7 @@ static char **random_addrs(sim_reg *r, size_t n) {
 /* garble re-signs a data chunk record with its last entry changed by one
  * (still sorted) under the original key. Returns 1 if |rec| was a data
  * chunk and |out| holds the garbled record, 0 to use |rec| as it is. */
-static int garble(const sim_reg *r, const uint8_t *rec, size_t len,
+static int garble(const nc_identity *author, const uint8_t *rec, size_t len,
                   uint8_t out[DHT_MAX_RECORD], size_t *out_len) {
   dht_record x;
   uint8_t payload[REG_CHUNK_PAYLOAD_MAX];
@@ -140,12 +215,18 @@ static int garble(const sim_reg *r, const uint8_t *rec, size_t len,
   *last = *last != 0xff ? *last + 1 : *last - 1;
   return reg_record_make(out, DHT_MAX_RECORD, out_len, REG_RECORD_CHUNK,
                          x.key, payload, x.payload_len,
-                         &r->senders[1].id, x.created, x.expires, 0) == 0;
+                         author, x.created, x.expires, 0) == 0;
 }
+
+/* The index record of a fake batch is accounted under its own put tag
+ * (IX_TAG(mode)) so that what storers did with it shows apart. */
+#define IX_TAG(m) (SREG_FLOOD_NMODES + (m))
+_Static_assert(IX_TAG(SREG_FLOOD_NMODES) <= SREG_TAGS_MAX, "put tags");
 
 /* queue_batch queues the records of fake batch |b| as mode |m| wants:
  * chunks first, then manifest and index (the publishing order). */
-static int queue_batch(sim_world *w, const reg_batch *b, int m) {
+static int queue_batch(sim_world *w, const reg_batch *b, int m,
+                       const nc_identity *author) {
   uint32_t host = w->reg->cfg.flooder;
   size_t n = reg_batch_record_count(b), len, glen;
   uint8_t garbled[DHT_MAX_RECORD];
@@ -156,18 +237,21 @@ static int queue_batch(sim_world *w, const reg_batch *b, int m) {
     if (rec == NULL || (m == SREG_FLOOD_MISSING && i >= 2))
       continue;
     if (m == SREG_FLOOD_GARBLED && i >= 2 &&
-        garble(w->reg, rec, len, garbled, &glen)) {
+        garble(author, rec, len, garbled, &glen)) {
       rv = sreg_putq_add(w, host, garbled, glen, m);
       continue;
     }
-    rv = sreg_putq_add(w, host, rec, len, m);
+    rv = sreg_putq_add(w, host, rec, len, i == 1 ? IX_TAG(m) : m);
   }
   return rv;
 }
 
-static int fake_batch(sim_world *w, int m) {
+/* fake_batch builds and queues one fake batch of mode |m| signed by
+ * flooder key number |k| (sender 1 + k). */
+static int fake_batch(sim_world *w, int m, uint32_t k) {
   sim_reg *r = w->reg;
   mode_cost *c = &r->flood->cost[m];
+  const nc_identity *author = &r->senders[1 + k].id;
   unsigned base = r->cfg.rc.batch_pow_base_bits;
   if (m == SREG_FLOOD_LOWPOW)
     base = base > r->cfg.flood_pow_deficit ? base - r->cfg.flood_pow_deficit
@@ -178,7 +262,7 @@ static int fake_batch(sim_world *w, int m) {
     return SIM_ERR_NOMEM;
   double t = sreg_cpu_now();
   int rv = reg_batch_build(&b, (const char *const *)addrs,
-                           r->cfg.flood_entries, &r->senders[1].id,
+                           r->cfg.flood_entries, author,
                            w->q.now / DHT_SEC, r->cfg.batch_ttl_s, base,
                            sreg_rng_fill, &r->rng);
   c->cpu_s += sreg_cpu_now() - t;
@@ -191,7 +275,17 @@ static int fake_batch(sim_world *w, int m) {
   c->records += reg_batch_record_count(b);
   c->pow_hashes += man->pow_nonce + 1;
   c->pow_bits = reg_batch_pow_bits(man->count, base);
-  rv = queue_batch(w, b, m);
+  size_t ilen;
+  const uint8_t *irec = reg_batch_record(b, 1, &ilen);
+  dht_record ir;
+  reg_index ix;
+  if (irec != NULL && dht_record_decode(&ir, irec, ilen) == 0 &&
+      reg_index_decode(&ix, ir.payload, ir.payload_len) == 0) {
+    c->index_pow_hashes += ix.pow_nonce + 1;
+    c->index_pow_ok +=
+        reg_index_pow_ok(&ix, author->pk, r->cfg.rc.batch_pow_base_bits) == 1;
+  }
+  rv = queue_batch(w, b, m, author);
   reg_batch_free(b);
   return rv;
 }
@@ -209,11 +303,12 @@ static unsigned leading_zero_bits(const uint8_t *h, size_t len) {
   return n;
 }
 
-/* index_payload draws batch ids until the record's storage slot
- * (BLAKE2b-256(author || payload), the order in which storers serve a
- * key's records) has index_grind leading zero bits, so that readers
- * capped at REG_INDEX_READ_MAX records per window meet the flooder's
- * records first. Counts the hashes in |c|. Returns 0 or -1. */
+/* index_payload draws batch ids and mines each one's index proof of
+ * work (storers refuse index records without it) until the record's
+ * storage slot (BLAKE2b-256(author || payload), the order in which
+ * storers serve a key's records) has index_grind leading zero bits, so
+ * that readers meet the flooder's records first. Counts the hashes in
+ * |c|. Returns 0 or -1. */
 static int index_payload(sim_reg *r, const nc_identity *author, reg_index *x,
                          uint8_t *payload, size_t *plen, mode_cost *c) {
   uint64_t max = UINT64_C(1) << (r->cfg.index_grind + 12);
@@ -221,6 +316,9 @@ static int index_payload(sim_reg *r, const nc_identity *author, reg_index *x,
     uint8_t slot[DHT_KEY_LEN];
     dht_record probe;
     sim_rng_fill(&r->rng, x->batch_id, sizeof x->batch_id);
+    if (reg_index_pow_mine(x, author->pk, r->cfg.rc.batch_pow_base_bits) != 0)
+      return -1;
+    c->pow_hashes += x->pow_nonce + 1;
     if (reg_index_encode(x, payload, REG_INDEX_PAYLOAD_MAX, plen) != 0)
       return -1;
     if (r->cfg.index_grind == 0)
@@ -259,16 +357,19 @@ static int fake_index(sim_world *w, uint32_t k) {
   if (rv != 0)
     return SIM_ERR_INVALID_ARGUMENT;
   c->records++;
+  c->pow_bits = r->cfg.rc.batch_pow_base_bits;
   return sreg_putq_add(w, r->cfg.flooder, rec, len, SREG_FLOOD_INDEX);
 }
 
 /* flood_mode publishes |n| fake batches (or bare index records) of mode
- * |m|; index records rotate over the flood_keys sender keys. */
+ * |m|. Batches and index records rotate over the flood_keys sender keys
+ * (storers keep REG_INDEX_PER_AUTHOR index records per author and
+ * window, so a flooder announcing more needs more keys). */
 static void flood_mode(sim_world *w, int m, uint32_t n) {
   sim_reg *r = w->reg;
   for (uint32_t i = 0; i < n && w->error == 0; i++) {
-    int rv = m == SREG_FLOOD_INDEX ? fake_index(w, i % r->cfg.flood_keys)
-                                   : fake_batch(w, m);
+    uint32_t k = r->flood->next_key++ % r->cfg.flood_keys;
+    int rv = m == SREG_FLOOD_INDEX ? fake_index(w, k) : fake_batch(w, m, k);
     if (rv == SIM_ERR_NOMEM)
       w->error = rv;
   }
@@ -336,11 +437,27 @@ int sreg_flood_assign(sim_world *w) {
 
 static json_t *cost_json(const sim_reg *r, int m) {
   const mode_cost *c = &r->flood->cost[m];
-  const sreg_putstat *p = &r->putstat[m];
+  const sreg_putstat *ix = &r->putstat[IX_TAG(m)];
+  sreg_putstat all = r->putstat[m], *p = &all; /* every record of the mode */
+  all.puts += ix->puts;
+  all.acked += ix->acked;
+  all.stored_sum += ix->stored_sum;
+  all.not_stored += ix->not_stored;
+  all.refused_locally += ix->refused_locally;
+  json_t *ixj = m == SREG_FLOOD_INDEX
+                    ? json_null()
+                    : json_pack("{s:I, s:I, s:I, s:f}", "puts",
+                                (json_int_t)ix->puts, "pow_ok",
+                                (json_int_t)c->index_pow_ok, "stored_nowhere",
+                                (json_int_t)ix->not_stored,
+                                "storers_mean",
+                                ix->puts ? (double)ix->stored_sum / ix->puts
+                                         : 0.0);
   double per_batch = c->batches ? (double)c->pow_hashes / c->batches : 0;
   double per_entry = c->entries ? (double)c->pow_hashes / c->entries : 0;
   return json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f, s:I}",
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f, s:I, "
+      "s:I, s:o}",
       "batches", (json_int_t)c->batches, "entries", (json_int_t)c->entries,
       "slot_grind_hashes", (json_int_t)c->grind_hashes,
       "records_signed", (json_int_t)c->records, "pow_bits",
@@ -349,7 +466,8 @@ static json_t *cost_json(const sim_reg *r, int m) {
       "puts", (json_int_t)p->puts, "puts_acknowledged", (json_int_t)p->acked,
       "puts_stored_nowhere", (json_int_t)p->not_stored, "storers_mean",
       p->puts ? (double)p->stored_sum / p->puts : 0.0, "refused_locally",
-      (json_int_t)p->refused_locally);
+      (json_int_t)p->refused_locally, "index_pow_hashes",
+      (json_int_t)c->index_pow_hashes, "index_records", ixj);
 }
 
 static const char *slot_name(const sreg_cfg *c, unsigned s) {
@@ -369,9 +487,16 @@ static json_t *slot_json(const sim_world *w, unsigned s) {
   const agg *z1 = &f->snap[1];
   uint32_t honest = w->n_honest > 1 ? w->n_honest - 1 : 1;
   double base_rx = (double)(z1->rx_bytes - z->rx_bytes);
+  json_t *ix = json_pack(
+      "{s:I, s:f, s:I, s:I, s:I, s:I}", "storers", (json_int_t)b->ix_storers,
+      "records_mean", b->ix_storers ? (double)b->ix_held / b->ix_storers : 0.0,
+      "records_max", (json_int_t)b->ix_held_max, "flooder_records_max",
+      (json_int_t)b->ix_flood_max, "per_flooder_key_max",
+      (json_int_t)b->ix_key_max, "storers_with_genuine",
+      (json_int_t)b->ix_genuine);
   return json_pack(
       "{s:s, s:f, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
-      "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+      "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
       "slot", slot_name(&w->reg->cfg, s), "start_s",
       (double)(w->reg->cfg.flood_start + s * w->reg->cfg.flood_slot) / 1e9,
       "rx_datagrams", D(rx_datagrams), "rx_bytes", D(rx_bytes),
@@ -386,7 +511,7 @@ static json_t *slot_json(const sim_world *w, unsigned s) {
       D(lookups), "batches_seen", D(seen), "batches_fetched", D(fetched),
       "batches_refused", D(batches_refused), "chunks_refetched", D(refetched),
       "live_batches_end", (json_int_t)b->live, "flooder_tx_bytes",
-      D(flooder_tx_bytes));
+      D(flooder_tx_bytes), "index_held_end", ix);
 }
 #undef D
 

@@ -630,6 +630,12 @@ static json_t *keys_json(const sim_reg *r) {
   for (size_t i = 0; o != NULL && i < r->n_senders; i++) {
     const sreg_keystats *k = &r->keys[i];
     char name[32];
+    /* Flooder keys past the first: only those something was put under
+     * (an index flood may use hundreds of keys that nothing names). */
+    if (i >= 2 && r->senders[i].role == SREG_ROLE_FLOODER &&
+        (k->optout_honest | k->optout_attacker | k->optout_opened |
+         k->evidence_honest | k->evidence_attacker) == 0)
+      continue;
     snprintf(name, sizeof name, "sender%zu", i);
     json_object_set_new(
         o, name,
@@ -646,9 +652,8 @@ static json_t *keys_json(const sim_reg *r) {
 json_t *sreg_observe_json(sim_world *w) {
   sim_reg *r = w->reg;
   json_t *types = json_object();
-  size_t nt;
-  const dht_record_type *t = reg_record_types(&nt);
-  for (size_t i = 0; types != NULL && i < nt; i++)
+  const dht_record_type *t = r->types.t;
+  for (size_t i = 0; types != NULL && i < REG_RECORD_TYPES; i++)
     if (t[i].type < SREG_TYPES_MAX)
       json_object_set_new(
           types, t[i].name,

@@ -267,7 +267,9 @@ static void replay(sim_world *w) {
   reg_index ix = {.window = reg_index_window(now_s), .count = by->count};
   memcpy(ix.batch_id, by->id, REG_BATCH_ID_LEN);
   reg_index_key(key, ix.window);
-  if (reg_index_encode(&ix, ipay, sizeof ipay, &ilen) == 0 &&
+  if (reg_index_pow_mine(&ix, r->senders[1].id.pk,
+                         r->cfg.rc.batch_pow_base_bits) == 0 &&
+      reg_index_encode(&ix, ipay, sizeof ipay, &ilen) == 0 &&
       reg_record_make(out, sizeof out, &olen, REG_RECORD_INDEX, key, ipay,
                       ilen, &r->senders[1].id, now_s,
                       now_s + r->cfg.batch_ttl_s, 0) == 0)

@@ -421,15 +421,14 @@ static int alloc_hosts(sim_reg *r, uint32_t n) {
  * theirs). */
 static int set_types(sim_world *w) {
   sim_reg *r = w->reg;
-  const dht_record_type *t = reg_record_types(&r->n_types);
-  if (r->n_types > SREG_TYPES_MAX)
-    return SIM_ERR_INVALID_ARGUMENT;
-  memcpy(r->types, t, r->n_types * sizeof *t);
-  memcpy(r->lax_types, t, r->n_types * sizeof *t);
-  for (size_t i = 0; i < r->n_types; i++)
+  reg_types_init(&r->types, r->cfg.rc.batch_pow_base_bits);
+  memcpy(r->lax_types, r->types.t, sizeof r->lax_types);
+  for (size_t i = 0; i < REG_RECORD_TYPES; i++) {
     r->lax_types[i].key_check = NULL;
-  w->sc.dht.types = r->types;
-  w->sc.dht.n_types = r->n_types;
+    r->lax_types[i].key_author_max = 0;
+  }
+  w->sc.dht.types = r->types.t;
+  w->sc.dht.n_types = REG_RECORD_TYPES;
   r->lax_cfg = w->sc.dht;
   r->lax_cfg.types = r->lax_types;
   r->lax_cfg.author_max_records = UINT32_MAX; /* nor quotas on its own */

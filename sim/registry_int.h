@@ -22,7 +22,12 @@
 #define SREG_NO_HOST UINT32_MAX
 #define SREG_COLLUDE_MAX 16   /* colluder fractions in one sweep */
 #define SREG_MODES_MAX 8      /* flood modes in one run */
-#define SREG_SENDERS_MAX 8    /* sender keys (genuine, flooder, ...) */
+/* Sender keys (genuine, flooder, ...): the genuine one and up to 512
+ * flooder keys, as many as it takes to fill a reader's 4096 index records
+ * per window at 8 per author (REG_INDEX_READ_MAX / REG_INDEX_PER_AUTHOR).
+ * Each key is mined at the DHT difficulty when the world is built; sender
+ * look-ups by key (sreg_sender_of) scan them. */
+#define SREG_SENDERS_MAX 513
 #define SREG_TYPES_MAX 8      /* record types the DHT is given */
 #define SREG_DIGEST_LEN 16    /* digests that follow sealed opt-outs */
 #define SREG_SIGHTINGS_MAX (1u << 24) /* app-message sightings logged */
@@ -216,9 +221,8 @@ typedef struct sreg_op {
 
 typedef struct sim_reg {
   sreg_cfg cfg;
-  dht_record_type types[SREG_TYPES_MAX];     /* as registered */
-  dht_record_type lax_types[SREG_TYPES_MAX]; /* no key rule */
-  size_t n_types;
+  reg_types types;                             /* as registered */
+  dht_record_type lax_types[REG_RECORD_TYPES]; /* no key rule, no cap */
   dht_config lax_cfg; /* flooder and attacker: their own node files any
                          record they sign (a modified node) */
   sim_rng rng;        /* batch salts and ids, choices, junk */

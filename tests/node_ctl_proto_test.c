@@ -121,6 +121,11 @@ static void test_registry_requests(void **state) {
                    0);
   assert_int_equal(req.cmd, NODE_CTL_GET_ALL);
   assert_int_equal(req.max, 4096);
+  assert_int_equal(req.offset, 0);
+  assert_int_equal(parse(&req, "{\"cmd\":\"get_all\",\"key\":\"" KEY64
+                               "\",\"offset\":4294967295}"),
+                   0);
+  assert_true(req.offset == UINT32_MAX);
   assert_int_equal(parse(&req, "{\"cmd\":\"publish\",\"path\":\"/a/b.nib\"}"),
                    0);
   assert_string_equal(req.path, "/a/b.nib");
@@ -137,6 +142,10 @@ static void test_registry_requests(void **state) {
   EXPECT_BAD("\"max\"",
              "{\"cmd\":\"get_all\",\"key\":\"" KEY64 "\",\"max\":\"9\"}");
   EXPECT_BAD("\"key\": missing", "{\"cmd\":\"get_all\"}");
+  EXPECT_BAD("\"offset\": must be an integer, 0..2^32-1",
+             "{\"cmd\":\"get_all\",\"key\":\"" KEY64 "\",\"offset\":-1}");
+  EXPECT_BAD("\"offset\"", "{\"cmd\":\"get_all\",\"key\":\"" KEY64
+                          "\",\"offset\":4294967296}");
   EXPECT_BAD("\"path\": must be an absolute path",
              "{\"cmd\":\"publish\",\"path\":\"b.nib\"}");
   EXPECT_BAD("\"path\": must be 1..", "{\"cmd\":\"publish\",\"path\":\"\"}");
@@ -256,7 +265,7 @@ static void test_request_roundtrip(void **state) {
     } else if (cmd != NODE_CTL_STATUS && cmd != NODE_CTL_PEERS &&
                cmd != NODE_CTL_PROTECT_LIST) {
       for (int i = 0; i < DHT_KEY_LEN; i++) req.key[i] = (uint8_t)(i * 7 + cmd);
-      if (cmd == NODE_CTL_GET_ALL) req.max = 77;
+      if (cmd == NODE_CTL_GET_ALL) req.max = 77, req.offset = 4096;
     }
     roundtrip(&req);
     /* get_all without "max" means the default. */

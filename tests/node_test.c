@@ -1616,22 +1616,29 @@ static void on_all_done(void *arg, int status, unsigned found,
   r->st = *st;
 }
 
-static void get_all_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
-                             unsigned max, gares *r) {
+static void get_all_from_and_wait(net *w, int who,
+                                  const uint8_t key[DHT_KEY_LEN],
+                                  uint32_t offset, unsigned max, gares *r) {
   size_t cap = r->cap;
   uint8_t(*slots)[DHT_KEY_LEN] = r->slots;
   memset(r, 0, sizeof *r);
   r->cap = cap;
   r->slots = slots;
   r->now_s = w->now / DHT_SEC;
-  assert_int_equal(dht_node_get_all(w->nodes[who].dht, w->now, key, max,
-                                    on_visit, on_all_done, r),
+  assert_int_equal(dht_node_get_all_from(w->nodes[who].dht, w->now, key,
+                                         offset, max, on_visit, on_all_done,
+                                         r),
                    0);
   assert_false(r->done);
   nh_touch(w, who);
   nh_wait(w, &r->done, 300 * DHT_SEC);
   assert_true(r->done);
   assert_int_equal(r->found, r->visits);
+}
+
+static void get_all_and_wait(net *w, int who, const uint8_t key[DHT_KEY_LEN],
+                             unsigned max, gares *r) {
+  get_all_from_and_wait(w, who, key, 0, max, r);
 }
 
 /* Indexes of the K live nodes closest to |key|. */
@@ -1757,6 +1764,28 @@ static void test_get_all(void **state) {
   assert_int_equal(r.found, 1200);
   print_message("get_all 1200 records: %u requests, %.1f s\n", r.st.queried,
                 (double)r.st.duration / DHT_SEC);
+  /* Paged by starting offsets: 500 + 500 + 200 distinct records, together
+   * all 1200 (every storer orders them alike, by slot); past the end,
+   * nothing. */
+  {
+    uint8_t(*all)[DHT_KEY_LEN] = calloc(1200, DHT_KEY_LEN);
+    unsigned n_all = 0;
+    assert_non_null(all);
+    for (uint32_t off = 0; off < 1500; off += 500) {
+      get_all_from_and_wait(w, reader, key, off, 500, &r);
+      assert_int_equal(r.status, 0);
+      assert_int_equal(r.found, off < 1000 ? 500 : 200);
+      for (unsigned i = 0; i < r.visits; i++) {
+        for (unsigned j = 0; j < n_all; j++)
+          assert_memory_not_equal(all[j], r.slots[i], DHT_KEY_LEN);
+        memcpy(all[n_all++], r.slots[i], DHT_KEY_LEN);
+      }
+    }
+    assert_int_equal(n_all, 1200);
+    get_all_from_and_wait(w, reader, key, 1200, 500, &r);
+    assert_int_equal(r.found, 0);
+    free(all);
+  }
   /* Nothing under a key: status 0, nothing visited. */
   memset(key, 0x77, sizeof key);
   get_all_and_wait(w, reader, key, 10, &r);

@@ -383,8 +383,9 @@ static void test_verify_order(void **state) {
 }
 
 /* An extra type: key = BLAKE2b-256 of the payload. */
-static int hash_key_check(const dht_record *rec) {
+static int hash_key_check(const dht_record *rec, const void *ctx) {
   uint8_t key[DHT_KEY_LEN];
+  (void)ctx;
   nc_hash(key, sizeof key, NULL, 0, rec->payload, rec->payload_len);
   return memcmp(key, rec->key, sizeof key) == 0 ? 0 : DHT_ERR_KEY_RULE;
 }

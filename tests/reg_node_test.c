@@ -81,7 +81,7 @@ static void kv_free(kvstore *s) {
 typedef struct peer {
   reg_node *reg;
   kvstore state;
-  dht_record_type types[8]; /* a private copy when the rules are lax */
+  reg_types types; /* its own copy: the rules may be lax */
 } peer;
 
 typedef struct msgtrack {
@@ -229,19 +229,20 @@ static void test_reg_config(reg_config *c) {
 }
 
 /* Creates (or re-creates) node |i|'s DHT and registry; |lax| gives it
- * chunk rules without a key check (so it can hold a tampered chunk). */
+ * chunk rules without a key check (so it can hold a tampered chunk) and
+ * no per-author cap under one key (so it can file a flood). */
 static void node_start(world *w, int i, int lax) {
   peer *s = &w->p[i];
   dht_config cfg = w->net->cfg;
-  size_t nt;
-  const dht_record_type *t = reg_record_types(&nt);
-  assert_true(nt <= 8);
-  memcpy(s->types, t, nt * sizeof *t);
+  reg_types_init(&s->types, BATCH_POW);
   if (lax)
-    for (size_t j = 0; j < nt; j++)
-      if (s->types[j].type == REG_RECORD_CHUNK) s->types[j].key_check = NULL;
-  cfg.types = s->types;
-  cfg.n_types = nt;
+    for (size_t j = 0; j < REG_RECORD_TYPES; j++) {
+      if (s->types.t[j].type == REG_RECORD_CHUNK)
+        s->types.t[j].key_check = NULL;
+      s->types.t[j].key_author_max = 0;
+    }
+  cfg.types = s->types.t;
+  cfg.n_types = REG_RECORD_TYPES;
   dht_env env = {.user = nd(w, i),
                  .random = nh_random,
                  .log = nh_log,
@@ -1505,6 +1506,158 @@ static void test_bare_index_forgotten(void **state) {
   world_free(w);
 }
 
+/* Crowding the index (PROTOCOL.md 12.1): CROWD_KEYS sender keys announce
+ * CROWD_PER_KEY batches each in the current window, every announcement
+ * with a valid index proof of work and ground so that its slot sorts
+ * before the genuine announcement's (storers serve a key's records in
+ * slot order, and a reader used to take only the first 256). Storers keep
+ * REG_INDEX_PER_AUTHOR per key (more than 256 in all), readers here take
+ * CROWD_READ per read, and every node still learns of the genuine batch
+ * by reading the crowded window on from where it stopped, a page a poll. */
+#define CROWD_KEYS 40
+#define CROWD_PER_KEY 10
+#define CROWD_READ 64 /* index_read_max of the readers */
+
+#define CROWD_NODE 3 /* lax: its own store keeps the whole flood */
+
+/* Puts one index record by |id| naming a random batch, whose slot sorts
+ * before |before|, from CROWD_NODE. */
+static void crowd_put(world *w, const nc_identity *id,
+                      const uint8_t before[DHT_KEY_LEN]) {
+  uint64_t now_s = w->net->now / DHT_SEC;
+  reg_index x = {.window = reg_index_window(now_s), .count = 100};
+  uint8_t payload[REG_INDEX_PAYLOAD_MAX], key[DHT_KEY_LEN], slot[DHT_KEY_LEN];
+  uint8_t rec[DHT_MAX_RECORD];
+  size_t plen, len;
+  dht_record probe;
+  int tries = 0;
+  do {
+    assert_true(++tries < (1 << 16));
+    batch_random(w->net, x.batch_id, sizeof x.batch_id);
+    assert_int_equal(reg_index_pow_mine(&x, id->pk, BATCH_POW), 0);
+    assert_int_equal(reg_index_encode(&x, payload, sizeof payload, &plen), 0);
+    memset(&probe, 0, sizeof probe);
+    memcpy(probe.author_pk, id->pk, NC_PK_LEN);
+    probe.payload = payload;
+    probe.payload_len = plen;
+    dht_record_slot(slot, &probe, 1);
+  } while (memcmp(slot, before, DHT_KEY_LEN) >= 0);
+  reg_index_key(key, x.window);
+  assert_int_equal(reg_record_make(rec, sizeof rec, &len, REG_RECORD_INDEX,
+                                   key, payload, plen, id, now_s,
+                                   now_s + 86400, 0),
+                   0);
+  putres res = {0};
+  assert_int_equal(
+      dht_node_put(nd(w, CROWD_NODE)->dht, w->net->now, rec, len, on_put, &res),
+      0);
+  nh_touch(w->net, CROWD_NODE);
+  nh_wait(w->net, &res.done, 2 * MIN);
+  assert_true(res.done);
+  /* Storers keep REG_INDEX_PER_AUTHOR of each key: the rest is refused. */
+  assert_true(res.status == 0 || res.status == DHT_ERR_QUOTA);
+}
+
+typedef struct crowd_count {
+  uint8_t authors[CROWD_KEYS + 1][NC_PK_LEN];
+  unsigned per_author[CROWD_KEYS + 1], n_authors, total;
+  int done;
+} crowd_count;
+
+static void crowd_visit(void *arg, const dht_record *rec,
+                        const uint8_t *bytes, size_t len) {
+  crowd_count *c = arg;
+  unsigned i;
+  (void)bytes, (void)len;
+  c->total++;
+  for (i = 0; i < c->n_authors; i++)
+    if (memcmp(c->authors[i], rec->author_pk, NC_PK_LEN) == 0) break;
+  if (i == c->n_authors) {
+    assert_true(c->n_authors < CROWD_KEYS + 1);
+    memcpy(c->authors[c->n_authors++], rec->author_pk, NC_PK_LEN);
+  }
+  c->per_author[i]++;
+}
+
+static int crowd_local(void *arg, const dht_record *rec, const uint8_t *bytes,
+                       size_t len) {
+  crowd_visit(arg, rec, bytes, len);
+  return 0;
+}
+
+static void crowd_done(void *arg, int status, unsigned found,
+                       const dht_lookup_stats *st) {
+  crowd_count *c = arg;
+  (void)found, (void)st;
+  assert_int_equal(status, 0);
+  c->done = 1;
+}
+
+static void test_index_crowd(void **state) {
+  (void)state;
+  world *w = world_joined(23);
+  reg_batch *b = batch_make(w, 0, 100, 0, 0);
+  size_t len;
+  const uint8_t *genuine = reg_batch_record(b, 1, &len); /* 1 = index */
+  dht_record g;
+  uint8_t gslot[DHT_KEY_LEN], key[DHT_KEY_LEN];
+  assert_int_equal(dht_record_decode(&g, genuine, len), 0);
+  dht_record_slot(gslot, &g, 1);
+  node_restart(w, CROWD_NODE, 1);
+  run_watching(w, MIN);
+  for (int i = 0; i < w->net->n; i++)
+    w->p[i].reg->cfg.index_read_max = CROWD_READ; /* white box */
+  for (int k = 0; k < CROWD_KEYS; k++) {
+    nc_identity id;
+    nh_identity(w->net, &id, DIFFICULTY);
+    for (int j = 0; j < CROWD_PER_KEY; j++) crowd_put(w, &id, gslot);
+  }
+  publish(w, b);
+  /* What the honest storers hold: at most REG_INDEX_PER_AUTHOR of each
+   * key (the flooder's own node holds all it made). */
+  int full_storers = 0;
+  reg_index_key(key, reg_index_window(g.created));
+  for (int i = 0; i < w->net->n; i++) {
+    crowd_count cc;
+    memset(&cc, 0, sizeof cc);
+    dht_node_local_get(nd(w, i)->dht, key, crowd_local, &cc);
+    for (unsigned j = 0; i != CROWD_NODE && j < cc.n_authors; j++)
+      assert_true(cc.per_author[j] <= REG_INDEX_PER_AUTHOR);
+    full_storers += i != CROWD_NODE && cc.total > 256;
+  }
+  assert_true(full_storers >= K / 2);
+  /* A reader meets more than 256 records ahead of the genuine one. */
+  crowd_count c;
+  memset(&c, 0, sizeof c);
+  assert_int_equal(dht_node_get_all(nd(w, 1)->dht, w->net->now, key, 4096,
+                                    crowd_visit, crowd_done, &c),
+                   0);
+  nh_touch(w->net, 1);
+  nh_wait(w->net, &c.done, 2 * MIN);
+  assert_true(c.done);
+  assert_int_equal(c.n_authors, CROWD_KEYS + 1);
+  assert_true(c.total > 256);
+  print_message("index window: %d honest storers with more than 256 "
+                "records; a reader got %u records from %u authors\n",
+                full_storers, c.total, c.n_authors);
+  /* A page of CROWD_READ a poll (30 min + 10 %): the genuine one, behind
+   * 320 others, is found within 320 / 64 + 1 polls, not before the last. */
+  const reg_manifest *m = reg_batch_manifest(b);
+  int pages = (int)(c.total / CROWD_READ) + 1, found_at = -1;
+  for (int poll = 0; poll <= pages && found_at < 0; poll++) {
+    run_watching(w, 33 * MIN);
+    int seen = 0;
+    for (int i = 1; i < w->net->n; i++)
+      seen += reg_live_find(w->p[i].reg, w->sender.pk, m->batch_id) != NULL;
+    if (seen == w->net->n - 1) found_at = poll;
+  }
+  print_message("genuine batch seen by every node after %d polls\n",
+                found_at + 1);
+  assert_true(found_at >= 2);
+  reg_batch_free(b);
+  world_free(w);
+}
+
 /* More than REG_MATCH_FEW_MAX protected addresses go through a
  * reg_queries set: sorted and merged against a batch of fewer than 4096
  * entries per address, searched address by address in a larger one.
@@ -1545,6 +1698,7 @@ int main(void) {
       cmocka_unit_test(test_origin_backpressure),
       cmocka_unit_test(test_match_many_paths),
       cmocka_unit_test(test_bare_index_forgotten),
+      cmocka_unit_test(test_index_crowd),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,15 +184,16 @@ static void test_keys_known_answer(void **state) {
 
 typedef struct rt_fixture {
   nc_identity author, other;
-  const dht_record_type *types;
-  size_t n_types;
+  reg_types types; /* at RT_POW_BITS */
 } rt_fixture;
+
+#define RT_POW_BITS 8 /* the index proof of work in these tests */
 
 static int verify_bytes(const rt_fixture *f, const uint8_t *rec, size_t len) {
   dht_record r;
   int rv = dht_record_decode(&r, rec, len);
   if (rv != 0) return rv;
-  return dht_record_verify(&r, T_NOW, 0, f->types, f->n_types);
+  return dht_record_verify(&r, T_NOW, 0, f->types.t, REG_RECORD_TYPES);
 }
 
 /* check_rule makes a record of |type| with |payload| under the right key
@@ -233,18 +234,50 @@ static void test_record_types(void **state) {
   (void)state;
   t_identity(&f.author, 0x31);
   t_identity(&f.other, 0x32);
-  f.types = reg_record_types(&f.n_types);
-  assert_int_equal(f.n_types, 5);
-  for (size_t i = 0; i < f.n_types; i++) {
-    assert_int_equal(f.types[i].type, REG_RECORD_BATCH + i);
-    assert_true(f.types[i].max_lifetime == REG_MAX_LIFETIME_S);
-    assert_int_equal(f.types[i].multi, f.types[i].type >= REG_RECORD_INDEX);
+  reg_types_init(&f.types, RT_POW_BITS);
+  for (size_t i = 0; i < REG_RECORD_TYPES; i++) {
+    const dht_record_type *t = &f.types.t[i];
+    assert_int_equal(t->type, REG_RECORD_BATCH + i);
+    assert_true(t->max_lifetime == REG_MAX_LIFETIME_S);
+    assert_int_equal(t->multi, t->type >= REG_RECORD_INDEX);
+    assert_int_equal(t->key_author_max,
+                     t->type == REG_RECORD_INDEX ? REG_INDEX_PER_AUTHOR : 0);
   }
-  /* Index: key from the window of |created|. */
+  /* Index: key from the window of |created|, proof of work by its
+   * author over window, batch id and count. */
   memset(x.batch_id, 0x44, 16);
+  assert_int_equal(reg_index_pow_mine(&x, f.author.pk, RT_POW_BITS), 0);
+  assert_true(reg_index_pow_ok(&x, f.author.pk, RT_POW_BITS));
   assert_int_equal(reg_index_encode(&x, payload, sizeof payload, &len), 0);
   reg_index_key(key, x.window);
   check_rule(&f, &f.author, REG_RECORD_INDEX, key, payload, len, T_NOW);
+  /* ... the same announcement signed by another author lacks the work
+   * (the proof binds the author), and so does one for another count. */
+  {
+    uint8_t rec[DHT_MAX_RECORD], p2[REG_INDEX_PAYLOAD_MAX];
+    size_t rlen, l2;
+    reg_index y = x;
+    unsigned refused = 0;
+    for (int i = 0; i < 2; i++) { /* a proof can hold by chance: 2^-8 */
+      assert_int_equal(reg_record_make(rec, sizeof rec, &rlen,
+                                       REG_RECORD_INDEX, key, payload, len,
+                                       i ? &f.author : &f.other, T_NOW,
+                                       T_NOW + 60, 0),
+                       0);
+      refused += verify_bytes(&f, rec, rlen) == DHT_ERR_KEY_RULE;
+    }
+    assert_int_equal(refused, reg_index_pow_ok(&x, f.other.pk, RT_POW_BITS)
+                                  ? 0 : 1);
+    y.count = x.count + 1;
+    assert_int_equal(reg_index_encode(&y, p2, sizeof p2, &l2), 0);
+    assert_int_equal(reg_record_make(rec, sizeof rec, &rlen, REG_RECORD_INDEX,
+                                     key, p2, l2, &f.author, T_NOW, T_NOW + 60,
+                                     0),
+                     0);
+    assert_int_equal(verify_bytes(&f, rec, rlen),
+                     reg_index_pow_ok(&y, f.author.pk, RT_POW_BITS)
+                         ? 0 : DHT_ERR_KEY_RULE);
+  }
   /* ... an index created in another window breaks the rule. */
   {
     uint8_t rec[DHT_MAX_RECORD];
@@ -280,7 +313,7 @@ static void test_record_types_batch_and_chunk(void **state) {
   size_t len;
   (void)state;
   t_identity(&f.author, 0x33);
-  f.types = reg_record_types(&f.n_types);
+  reg_types_init(&f.types, 0);
   t_identity(&sender, 0x34);
   b = t_build(&sender, 0, 300, 0, 7);
   /* Every record of a built batch passes its type's rules. */
@@ -332,7 +365,10 @@ static void test_record_types_batch_and_chunk(void **state) {
 static void test_payload_codecs(void **state) {
   uint8_t buf[256], sealed[REG_OPTOUT_SEALED_MAX];
   size_t len;
-  reg_index x = {.window = UINT64_MAX, .count = REG_BATCH_MAX_ENTRIES}, x2;
+  reg_index x = {.window = UINT64_MAX,
+               .count = REG_BATCH_MAX_ENTRIES,
+               .pow_nonce = UINT64_MAX},
+            x2;
   reg_evidence e = {.optout_time = UINT64_MAX, .entry = UINT64_MAX}, e2;
   reg_optout_record o = {.sealed = sealed, .sealed_len = sizeof sealed}, o2;
   (void)state;
@@ -376,6 +412,23 @@ static void test_payload_codecs(void **state) {
                    REG_ERR_INVALID_ARGUMENT);
 }
 
+/* The index proof of work's known answer (PROTOCOL.md 11.7). */
+static void test_index_pow_known_answer(void **state) {
+  reg_index x = {.window = 472222, .count = 5};
+  uint8_t pk[NC_PK_LEN];
+  (void)state;
+  memset(pk, 0x11, sizeof pk);
+  memset(x.batch_id, 0x44, sizeof x.batch_id);
+  assert_int_equal(reg_index_pow_mine(&x, pk, 8), 0);
+  assert_true(x.pow_nonce == 685);
+  assert_int_equal(reg_index_pow_mine(&x, pk, 16), 0);
+  assert_true(x.pow_nonce == 80644);
+  assert_true(reg_index_pow_ok(&x, pk, 16));
+  x.pow_nonce = 80643;
+  assert_false(reg_index_pow_ok(&x, pk, 16));
+  assert_int_equal(reg_index_pow_mine(&x, pk, 65), REG_ERR_INVALID_ARGUMENT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_canonical_accepts),
@@ -386,6 +439,7 @@ int main(void) {
       cmocka_unit_test(test_record_types),
       cmocka_unit_test(test_record_types_batch_and_chunk),
       cmocka_unit_test(test_payload_codecs),
+      cmocka_unit_test(test_index_pow_known_answer),
   };
   if (nc_init() != 0) return 1;
   return cmocka_run_group_tests(tests, NULL, NULL);

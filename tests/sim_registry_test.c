@@ -9,12 +9,14 @@
  *    predecessor attack of c passive colluders identifies the origin at
  *    the rate Crowds predicts, 1 - p_f (n - c - 1) / n, within sampling
  *    tolerance, and more often as c grows; paths average 1 / (1 - p_f);
- *  - flood: each fake-batch mode is refused where it should be (too little
- *    proof of work by every reader, garbled chunks by the key rule at
+ *  - flood: each fake-batch mode is refused where it should be (index
+ *    records with too little proof of work by every storer's key rule, so
+ *    no reader ever sees a lowpow batch; garbled chunks by the key rule at
  *    every storer, missing chunks after refetching), the flooder pays the
  *    proof of work, bare index records are seen and dropped by every node,
- *    and the opt-outs of a genuine batch published in the middle of the
- *    flood all arrive;
+ *    storers keep at most 8 index records per author and window, and the
+ *    opt-outs of a genuine batch published in the middle of the flood all
+ *    arrive;
  *  - planted: nothing written by an honest node lands under the
  *    bystander key (no opt-out, no evidence), every opt-out opens in the
  *    inbox of the key that signed its batch, the forged manifest is served
@@ -186,7 +188,7 @@ static const char flood_text[] =
     "addresses = 4\nbatch_size = 400\nflooder = 59\n"
     "modes = junk lowpow missing garbled index\nflood_batches = 3\n"
     "flood_entries = 600\nflood_index = 20\nflood_pow_deficit = 4\n"
-    "flood_start = 30s\nflood_slot = 100s\n";
+    "flood_keys = 4\nflood_start = 30s\nflood_slot = 100s\n";
 
 static void test_flood(void **state) {
   json_t *s = run_text(flood_text, 1);
@@ -194,13 +196,43 @@ static void test_flood(void **state) {
   json_t *reg = get(s, "registry"), *fl = get(reg, "flood");
   json_t *cost = get(fl, "flooder");
   double honest = num(fl, "honest_nodes");
-  /* the flooder paid the minimum proof of work for valid batches, less
-   * for the lowpow ones */
-  assert_true(num(get(cost, "junk"), "pow_hashes") >= 3);
-  assert_int_equal((int)num(get(cost, "junk"), "pow_bits"), 8);
-  assert_int_equal((int)num(get(cost, "lowpow"), "pow_bits"), 4);
-  /* every reader refused the lowpow manifests */
-  MUST(num(slot(fl, "lowpow"), "batches_refused") >= 3 * honest, BUG1);
+  /* the flooder paid the minimum proof of work for valid batches and
+   * their index records, less for the lowpow ones (both 4 bits short) */
+  json_t *junk = get(cost, "junk"), *low = get(cost, "lowpow");
+  assert_true(num(junk, "pow_hashes") >= 3);
+  assert_true(num(junk, "index_pow_hashes") >= 3);
+  assert_int_equal((int)num(junk, "pow_bits"), 8);
+  assert_int_equal((int)num(low, "pow_bits"), 4);
+  assert_true(num(low, "pow_hashes") >= 3);
+  assert_true(num(low, "index_pow_hashes") >= 3);
+  /* the lowpow index records were stored by no honest storer (the index
+   * key rule checks their proof of work; one mined at 4 bits meets 8 by
+   * chance, 1 in 16: those, pow_ok, are valid and stored): no storer
+   * holds more index records after the lowpow slot than before it, while
+   * each junk slot record was kept */
+  json_t *low_ix = get(low, "index_records");
+  int lucky = (int)num(low_ix, "pow_ok");
+  assert_int_equal((int)num(low_ix, "puts"), 6); /* 3 + 3 in the burst */
+  assert_true(lucky <= 2);
+  assert_int_equal((int)num(low_ix, "stored_nowhere"), 6 - lucky);
+  json_t *held_gen = get(slot(fl, "genuine"), "index_held_end");
+  json_t *held_junk = get(slot(fl, "junk"), "index_held_end");
+  json_t *held_low = get(slot(fl, "lowpow"), "index_held_end");
+  assert_int_equal((int)num(held_junk, "records_max"),
+                   (int)num(held_gen, "records_max") + 3);
+  assert_true(num(held_low, "records_max") <=
+              num(held_junk, "records_max") + lucky);
+  assert_true(num(held_low, "records_mean") <=
+              num(held_junk, "records_mean") + lucky);
+  /* so no reader learnt of a lowpow batch (but of a lucky one, which it
+   * refused on its manifest's proof of work), while every reader saw the
+   * junk batches */
+  json_t *low_slot = slot(fl, "lowpow");
+  assert_true(num(low_slot, "batches_seen") <= lucky * honest);
+  assert_int_equal((int)num(low_slot, "batches_refused"),
+                   (int)num(low_slot, "batches_seen"));
+  assert_true(num(low_slot, "refused_invalid") > 0);
+  MUST(num(slot(fl, "junk"), "batches_seen") >= 3 * honest, BUG1);
   /* garbled data chunks: no storer kept one (key rule) */
   json_t *g = get(cost, "garbled");
   assert_true(num(g, "puts_stored_nowhere") >= 3 * 5);
@@ -208,10 +240,30 @@ static void test_flood(void **state) {
   /* missing chunks: the fetchers refetched and gave up */
   assert_true(num(slot(fl, "missing"), "chunks_refetched") > 0);
   assert_true(num(slot(fl, "missing"), "batches_refused") >= 3);
+  /* either costs a fetching node at most REG_BAD_KEYS_MAX (4) x
+   * REG_CHUNK_TRIES (3) refetches per batch */
+  assert_true(num(slot(fl, "missing"), "chunks_refetched") <=
+              12 * num(slot(fl, "missing"), "batches_refused"));
+  assert_true(num(slot(fl, "garbled"), "chunks_refetched") <=
+              12 * num(slot(fl, "garbled"), "batches_refused"));
   /* bare index records: every node saw each, none was ever fetched */
   json_t *ix = slot(fl, "index");
   MUST(num(ix, "batches_seen") >= 0.9 * 20 * honest, BUG1);
   assert_int_equal((int)num(ix, "batches_fetched"), 0);
+  /* storers keep at most 8 index records per author and window: the 4
+   * flooder keys reach it in the index slot, and the final burst's index
+   * records beyond it are refused (quota) */
+  size_t si;
+  json_t *sl;
+  json_array_foreach(get(fl, "honest_slots"), si, sl) {
+    json_t *held = get(sl, "index_held_end");
+    assert_true(num(held, "per_flooder_key_max") <= 8);
+    assert_true(num(held, "flooder_records_max") <= 4 * 8);
+  }
+  json_t *fin = slot(fl, "final");
+  assert_int_equal(
+      (int)num(get(fin, "index_held_end"), "per_flooder_key_max"), 8);
+  assert_true(num(fin, "refused_quota") > 0);
   /* the genuine batches' opt-outs, before and during the flood */
   all_delivered(batch(reg, "genuine-calm"));
   delivered_all(batch(reg, "genuine-during-flood"), BUG1 " / " BUG2);
@@ -279,6 +331,7 @@ static void test_planted(void **state) {
 static void test_scenario_files(void **state) {
   static const char *const files[] = {"optout_anonymity.ini",
                                       "fake_batch_flood.ini",
+                                      "fake_index_crowd.ini",
                                       "planted_url.ini"};
   (void)state;
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {

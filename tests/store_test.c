@@ -3,7 +3,8 @@
  * (strictly higher replaces, identical is a refresh, anything else is
  * stale), quotas per author (count and bytes) and in total, the order of
  * records under one key, expiry with its callback, own-record
- * bookkeeping, and multi types (one record per slot). The table checks no signatures, so records here are plain
+ * bookkeeping, multi types (one record per slot) and their per-key
+ * author cap. The table checks no signatures, so records here are plain
  * field values with arbitrary bytes.
  */
 #include <setjmp.h>
@@ -276,12 +277,67 @@ static void test_multi(void **state) {
   dht_store_free(&st);
 }
 
+/* key_author_max: an author holds at most that many slots under one key
+ * of the type; other keys, other authors and other types are not
+ * limited by it, refreshes and replacements still pass, and a slot that
+ * leaves frees room. */
+static void test_key_author_max(void **state) {
+  static const dht_record_type types[] = {
+      {.type = 50, .name = "capped", .multi = 1, .key_author_max = 2},
+      {.type = 51, .name = "open", .multi = 1},
+  };
+  dht_store st;
+  uint8_t p[4][1] = {{1}, {2}, {3}, {4}};
+  (void)state;
+  dht_store_init(&st, 100, 100000, 1000000);
+  dht_store_set_types(&st, types, 2);
+  dht_record r = rec_of(1, 9, 0, NOW_S + 100);
+  r.type = 50;
+  r.payload_len = 1;
+  memset(bytes, 0xc1, 40);
+  for (int i = 0; i < 2; i++) {
+    r.payload = p[i];
+    assert_int_equal(dht_store_put(&st, &r, bytes, 40, T0), DHT_STORE_NEW);
+  }
+  r.payload = p[2];
+  assert_int_equal(dht_store_check(&st, &r, bytes, 40), DHT_ERR_QUOTA);
+  assert_int_equal(dht_store_put(&st, &r, bytes, 40, T0), DHT_ERR_QUOTA);
+  /* The held ones: a refresh and a later expiry still pass. */
+  r.payload = p[1];
+  assert_int_equal(dht_store_put(&st, &r, bytes, 40, T0), DHT_STORE_SAME);
+  r.expires++;
+  memset(bytes, 0xc2, 40);
+  assert_int_equal(dht_store_put(&st, &r, bytes, 40, T0), DHT_STORE_REPLACE);
+  /* Another author, another key, an uncapped type. */
+  dht_record o = r;
+  memset(o.author_pk, 8, NC_PK_LEN);
+  o.payload = p[3];
+  assert_int_equal(dht_store_put(&st, &o, bytes, 40, T0), DHT_STORE_NEW);
+  o = r;
+  memset(o.key, 2, DHT_KEY_LEN);
+  o.payload = p[3];
+  assert_int_equal(dht_store_put(&st, &o, bytes, 40, T0), DHT_STORE_NEW);
+  o = r;
+  o.type = 51;
+  o.payload = p[3];
+  assert_int_equal(dht_store_put(&st, &o, bytes, 40, T0), DHT_STORE_NEW);
+  /* Once the author's records under key 1 expire and are swept, there
+   * is room again. */
+  assert_int_equal(st.n, 5);
+  assert_int_equal(dht_store_expire(&st, NOW_S + 102, 100, NULL, NULL), 5);
+  r.payload = p[2];
+  r.expires = NOW_S + 200;
+  assert_int_equal(dht_store_put(&st, &r, bytes, 40, T0), DHT_STORE_NEW);
+  dht_store_free(&st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_put_find),    cmocka_unit_test(test_seq_rule),
       cmocka_unit_test(test_author_quota), cmocka_unit_test(test_total_quota),
       cmocka_unit_test(test_range_order), cmocka_unit_test(test_expire),
       cmocka_unit_test(test_own),        cmocka_unit_test(test_multi),
+      cmocka_unit_test(test_key_author_max),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,11 @@
  * are not verified again, since the k closest nodes mostly hold the same
  * records. The collection stops once |max| distinct records are kept or
  * every node is done; a node is asked for at most |max| records, since an
- * honest node's first |max| records are distinct. The records are kept
+ * honest node's first |max| records are distinct. A collection may start
+ * at an offset into every node's records (and our own): honest nodes
+ * order a key's records alike (by slot), so successive collections from
+ * offsets 0, max, 2 max, ... page through a key holding more than |max|.
+ * The records are kept
  * (sorted by slot) until delivery, so that each is visited once, in its
  * newest version, from dht_ops_reap.
  */
@@ -140,11 +144,15 @@ static void check_end(dht_node *node, dht_op *op) {
   dht_ops_finish(node, op, silent && ga->n == 0 ? DHT_ERR_TIMEOUT : 0);
 }
 
+/* Takes our own live records under the key from the start-th on, in
+ * the order a FIND_VALUE would page through them. */
 static void merge_local(dht_node *node, dht_op *op) {
   size_t first, n = dht_store_range(&node->store, op->lk.target, &first);
+  uint32_t live = 0;
   for (size_t i = first; i < first + n && op->ga->n < op->ga->max; i++) {
     const dht_srec *r = node->store.recs[i];
-    if (dht_node_live_record(node, r)) take(node, op, r->bytes, r->len);
+    if (dht_node_live_record(node, r) && live++ >= op->ga->start)
+      take(node, op, r->bytes, r->len);
   }
 }
 
@@ -158,6 +166,7 @@ void dht_collect_begin(dht_node *node, dht_op *op) {
     dht_ga_peer *gp = &ga->peers[ga->n_peers];
     memset(gp, 0, sizeof *gp);
     dht_ops_peer(&gp->peer, &op->lk.pool[idx[j]]);
+    gp->received = ga->start; /* the offset of the first page */
     ga->n_peers++;
     ask(node, op, ga->n_peers - 1);
   }
@@ -187,7 +196,7 @@ void dht_collect_reply(dht_node *node, dht_op *op, const dht_pending *p,
     take(node, op, m->records[j], m->record_lens[j]);
   gp->received += (uint32_t)m->n_records;
   if (ga->n < ga->max && m->n_records > 0 && gp->received < m->total &&
-      gp->received < ga->max)
+      gp->received - ga->start < ga->max)
     ask(node, op, (size_t)i);
   check_end(node, op);
 }

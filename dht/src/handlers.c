@@ -69,6 +69,10 @@ static void put_values(dht_node *node, const uint8_t key[DHT_KEY_LEN],
   size_t first, len, n = dht_store_range(&node->store, key, &first);
   uint32_t live = 0;
   int full = 0;
+  /* Size the reply with a total no smaller than the final one (msgpack
+   * widens the integer at 128 and 65,536): a page sized with total 0
+   * and sent with 321 overflowed the datagram and was never sent. */
+  reply->total = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
   for (size_t i = first; i < first + n; i++) {
     const dht_srec *r = node->store.recs[i];
     if (!dht_node_live_record(node, r)) continue;

@@ -173,6 +173,7 @@ typedef struct dht_ga_peer {
 /* get_all: the collection state. */
 typedef struct dht_getall {
   unsigned max;        /* distinct records wanted at most */
+  uint32_t start;      /* each node's records are read from this offset */
   dht_ga_rec **recs;   /* sorted by slot, n of cap */
   size_t n, cap;
   dht_ga_peer peers[DHT_K_MAX];
@@ -207,6 +208,7 @@ typedef struct dht_op {
   uint8_t found_on[DHT_PATHS_MAX]; /* get: valid replies per path */
   unsigned stored;       /* put: STORED with status 0 */
   unsigned store_wait;   /* put: STOREs outstanding */
+  int store_err;         /* put: the first refusal (STORED status < 0) */
 } dht_op;
 
 typedef struct dht_boot {

@@ -350,12 +350,22 @@ static void lookup_reply(dht_node *node, dht_op *op, const dht_peer *peer,
   pump(node, op);
 }
 
+/* A put succeeds when one storer kept the record; otherwise it reports
+ * the first refusal a storer gave (a quota, say), or a timeout when none
+ * answered. */
+static void put_finish(dht_node *node, dht_op *op) {
+  dht_ops_finish(node, op,
+                 op->stored      ? 0
+                 : op->store_err ? op->store_err
+                                 : DHT_ERR_TIMEOUT);
+}
+
 static void store_reply(dht_node *node, dht_op *op, const dht_msg *m) {
   if (op->phase != DHT_PHASE_STORE || op->store_wait == 0) return;
   op->lk.stats.responded++;
   if (m->status == 0) op->stored++;
-  if (--op->store_wait == 0)
-    dht_ops_finish(node, op, op->stored ? 0 : DHT_ERR_TIMEOUT);
+  else if (op->store_err == 0) op->store_err = m->status;
+  if (--op->store_wait == 0) put_finish(node, op);
 }
 
 void dht_ops_reply(dht_node *node, const dht_pending *p, const dht_peer *peer,
@@ -387,8 +397,7 @@ void dht_ops_timeout(dht_node *node, const dht_pending *p) {
   if (p->kind == DHT_PEND_STORE) {
     if (op->phase != DHT_PHASE_STORE || op->store_wait == 0) return;
     op->lk.stats.timeouts++;
-    if (--op->store_wait == 0)
-      dht_ops_finish(node, op, op->stored ? 0 : DHT_ERR_TIMEOUT);
+    if (--op->store_wait == 0) put_finish(node, op);
     return;
   }
   if (op->phase != DHT_PHASE_LOOKUP) return;
@@ -618,6 +627,14 @@ int dht_node_get_all(dht_node *node, dht_time now,
                      const uint8_t key[DHT_KEY_LEN], unsigned max_records,
                      dht_get_all_visit_cb visit, dht_get_all_done_cb done,
                      void *arg) {
+  return dht_node_get_all_from(node, now, key, 0, max_records, visit, done,
+                               arg);
+}
+
+int dht_node_get_all_from(dht_node *node, dht_time now,
+                          const uint8_t key[DHT_KEY_LEN], uint32_t offset,
+                          unsigned max_records, dht_get_all_visit_cb visit,
+                          dht_get_all_done_cb done, void *arg) {
   int err;
   if (!node || !key || max_records == 0 || !visit)
     return DHT_ERR_INVALID_ARGUMENT;
@@ -630,6 +647,7 @@ int dht_node_get_all(dht_node *node, dht_time now,
     return DHT_ERR_NOMEM;
   }
   op->ga->max = max_records;
+  op->ga->start = offset;
   op->visit = visit;
   op->cb.get_all = done;
   op->arg = arg;

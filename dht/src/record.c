@@ -162,7 +162,7 @@ void dht_record_sign(dht_record *rec, const nc_identity *ident) {
 
 /* ---- Verification ----------------------------------------------------- */
 
-static int note_key_check(const dht_record *rec);
+static int note_key_check(const dht_record *rec, const void *ctx);
 
 static const dht_record_type note_type = {
     .type = DHT_RECORD_NOTE,
@@ -225,7 +225,7 @@ static int check_expired(const verify_ctx *c) {
 }
 
 static int check_key(const verify_ctx *c) {
-  return c->type->key_check ? c->type->key_check(c->rec) : 0;
+  return c->type->key_check ? c->type->key_check(c->rec, c->type->ctx) : 0;
 }
 
 static int check_signature(const verify_ctx *c) {
@@ -283,10 +283,11 @@ void dht_record_slot(uint8_t slot[DHT_KEY_LEN], const dht_record *rec,
   nc_hasher_final(&h, slot, DHT_KEY_LEN);
 }
 
-static int note_key_check(const dht_record *rec) {
+static int note_key_check(const dht_record *rec, const void *ctx) {
   const uint8_t *name, *value;
   size_t name_len, value_len;
   uint8_t key[DHT_KEY_LEN];
+  (void)ctx;
   if (dht_note_parse(rec, &name, &name_len, &value, &value_len) != 0)
     return DHT_ERR_MALFORMED;
   dht_note_key(key, rec->author_pk, name, name_len);

@@ -35,11 +35,18 @@ void dht_store_set_types(dht_store *st, const dht_record_type *types,
   st->n_types = types ? n : 0;
 }
 
-int dht_store_multi(const dht_store *st, uint8_t type) {
-  if (type == DHT_RECORD_NOTE) return 0; /* the built-in type wins */
+/* The extra type |type|, or NULL (unknown, or the built-in note, which
+ * always wins). */
+static const dht_record_type *extra_type(const dht_store *st, uint8_t type) {
+  if (type == DHT_RECORD_NOTE) return NULL;
   for (size_t i = 0; i < st->n_types; i++)
-    if (st->types[i].type == type) return st->types[i].multi != 0;
-  return 0;
+    if (st->types[i].type == type) return &st->types[i];
+  return NULL;
+}
+
+int dht_store_multi(const dht_store *st, uint8_t type) {
+  const dht_record_type *t = extra_type(st, type);
+  return t && t->multi != 0;
 }
 
 void dht_store_slot(const dht_store *st, const dht_record *rec,
@@ -141,6 +148,22 @@ static int quota_ok(const dht_store *st, const uint8_t pk[NC_PK_LEN],
          total <= st->max_bytes;
 }
 
+/* Whether |pk| may add one more record under |key| of |type| (its
+ * key_author_max). Counting scans the key's records: bounded by what the
+ * storer holds under one key, and STOREs are rate-limited. */
+static int key_author_ok(const dht_store *st, const uint8_t key[DHT_KEY_LEN],
+                         const uint8_t pk[NC_PK_LEN], uint8_t type) {
+  const dht_record_type *t = extra_type(st, type);
+  size_t first, n, held = 0;
+  if (!t || !t->multi || t->key_author_max == 0) return 1;
+  n = dht_store_range(st, key, &first);
+  for (size_t i = first; i < first + n; i++)
+    if (memcmp(st->recs[i]->author, pk, NC_PK_LEN) == 0 &&
+        ++held >= t->key_author_max)
+      return 0;
+  return 1;
+}
+
 int dht_store_check(const dht_store *st, const dht_record *rec,
                     const uint8_t *bytes, size_t len) {
   uint8_t slot[DHT_KEY_LEN];
@@ -148,8 +171,10 @@ int dht_store_check(const dht_store *st, const dht_record *rec,
   if (len == 0 || len > DHT_MAX_RECORD) return DHT_ERR_TOO_LARGE;
   dht_store_slot(st, rec, slot);
   if (!rec_search(st, rec->key, slot, &i))
-    return quota_ok(st, rec->author_pk, len, 0, 1) ? DHT_STORE_NEW
-                                                   : DHT_ERR_QUOTA;
+    return quota_ok(st, rec->author_pk, len, 0, 1) &&
+                   key_author_ok(st, rec->key, rec->author_pk, rec->type)
+               ? DHT_STORE_NEW
+               : DHT_ERR_QUOTA;
   const dht_srec *old = st->recs[i];
   if (len == old->len && memcmp(bytes, old->bytes, len) == 0)
     return DHT_STORE_SAME;

@@ -231,8 +231,7 @@ typedef struct optouts_run {
   nc_identity key;
   unsigned difficulty, optout_bits;
   uint64_t now_s;
-  const dht_record_type *types;
-  size_t n_types;
+  reg_types types; /* at the node's batch_pow_bits (read_status) */
   opt_batch *batches;
   size_t n_batches, cap_batches;
   opt_counts count;
@@ -271,13 +270,16 @@ static int read_status(optouts_run *o) {
   json_t *reg = json_object_get(reply, "registry");
   json_t *d = json_object_get(reply, "difficulty");
   json_t *bits = json_object_get(reg, "optout_pow_bits");
-  if (!json_is_integer(d) || !json_is_integer(bits)) {
+  json_t *batch_bits = json_object_get(reg, "batch_pow_bits");
+  if (!json_is_integer(d) || !json_is_integer(bits) ||
+      !json_is_integer(batch_bits)) {
     snprintf(o->err, sizeof o->err, "the node's status lacks registry fields");
     json_decref(reply);
     return NODE_ERR_PROTO;
   }
   o->difficulty = (unsigned)json_integer_value(d);
   o->optout_bits = (unsigned)json_integer_value(bits);
+  reg_types_init(&o->types, (unsigned)json_integer_value(batch_bits));
   json_decref(reply);
   return 0;
 }
@@ -294,8 +296,8 @@ static int each_record(optouts_run *o, json_t *entry, record_fn fn,
                : NODE_ERR_PROTO;
   if (rv == 0) rv = dht_record_decode(&rec, bytes, len);
   if (rv == 0)
-    rv = dht_record_verify(&rec, o->now_s, o->difficulty, o->types,
-                           o->n_types);
+    rv = dht_record_verify(&rec, o->now_s, o->difficulty, o->types.t,
+                           REG_RECORD_TYPES);
   if (rv == 0) {
     rv = fn(o, &rec, arg);
   } else {
@@ -306,23 +308,35 @@ static int each_record(optouts_run *o, json_t *entry, record_fn fn,
   return rv;
 }
 
-/* get_all reads every record under |key| through the node. */
-static int get_all(optouts_run *o, const uint8_t key[DHT_KEY_LEN],
-                   unsigned max, record_fn fn, void *arg, int *full) {
+/* get_all reads every record under |key| through the node, in pages of
+ * NODE_CTL_GET_ALL_MAX (storers serve a key's records in one order, so
+ * pages from offsets 0, max, 2 max, ... cover them all; a record moved
+ * between pages by an insertion may come twice, which callers tolerate).
+ * At most GET_ALL_PAGES pages: *full (may be NULL) says whether more may
+ * remain. */
+#define GET_ALL_PAGES 4096 /* 16.7 million records */
+static int get_all(optouts_run *o, const uint8_t key[DHT_KEY_LEN], record_fn fn,
+                   void *arg, int *full) {
   char hex[2 * DHT_KEY_LEN + 1];
-  json_t *reply = NULL, *entry;
-  size_t i;
+  const int max = NODE_CTL_GET_ALL_MAX;
+  size_t got = (size_t)max, i;
+  int rv = 0;
   nc_hex_encode(hex, key, DHT_KEY_LEN);
-  int rv = ctl(o, json_pack("{sssssi}", "cmd", "get_all", "key", hex, "max",
-                            (int)max),
-               &reply);
-  if (rv < 0) return rv;
-  json_t *records = json_object_get(reply, "records");
-  json_array_foreach(records, i, entry) {
-    if ((rv = each_record(o, entry, fn, arg)) < 0) break;
+  for (json_int_t page = 0; rv == 0 && got == (size_t)max; page++) {
+    json_t *reply = NULL, *entry;
+    if (page == GET_ALL_PAGES) break;
+    rv = ctl(o, json_pack("{sssssisI}", "cmd", "get_all", "key", hex, "max",
+                          max, "offset", page * max),
+             &reply);
+    if (rv < 0) return rv;
+    json_t *records = json_object_get(reply, "records");
+    got = json_array_size(records);
+    json_array_foreach(records, i, entry) {
+      if ((rv = each_record(o, entry, fn, arg)) < 0) break;
+    }
+    json_decref(reply);
   }
-  if (full) *full = json_array_size(records) >= max;
-  json_decref(reply);
+  if (full) *full = got == (size_t)max;
   return rv;
 }
 
@@ -368,7 +382,7 @@ static int read_windows(optouts_run *o) {
   for (uint64_t w = first; w <= last; w++) {
     uint8_t key[DHT_KEY_LEN];
     reg_index_key(key, w);
-    int rv = get_all(o, key, NODE_CTL_GET_ALL_MAX, take_index, NULL, NULL);
+    int rv = get_all(o, key, take_index, NULL, NULL);
     if (rv < 0) return rv;
     o->count.windows++;
   }
@@ -444,7 +458,7 @@ static int read_batch(optouts_run *o, opt_batch *b) {
   int full = 0;
   nc_hex_encode(hex, b->id, REG_BATCH_ID_LEN);
   reg_manifest_key(key, o->key.pk, b->id);
-  int rv = get_all(o, key, 16, take_manifest, b, NULL);
+  int rv = get_all(o, key, take_manifest, b, NULL);
   if (rv < 0) return rv;
   if (!b->have_salt) {
     o->count.no_manifest++;
@@ -453,12 +467,12 @@ static int read_batch(optouts_run *o, opt_batch *b) {
     return 0;
   }
   reg_inbox_key(key, o->key.pk, b->id);
-  rv = get_all(o, key, NODE_CTL_GET_ALL_MAX, take_optout, b, &full);
+  rv = get_all(o, key, take_optout, b, &full);
   if (rv < 0) return rv;
   if (full) {
     o->count.full_inboxes++;
-    fprintf(stderr, "batch %s: inbox holds at least %d records; only that "
-            "many were read\n", hex, NODE_CTL_GET_ALL_MAX);
+    fprintf(stderr, "batch %s: inbox holds more than %d records; only that "
+            "many were read\n", hex, GET_ALL_PAGES * NODE_CTL_GET_ALL_MAX);
   }
   if (b->n_hashes)
     qsort(b->hashes, b->n_hashes, REG_FULL_HASH_LEN, cmp_hash);
@@ -545,7 +559,6 @@ int node_cmd_batch_optouts(const node_cli *cli) {
   }
   o->cli = cli;
   o->now_s = now_s();
-  o->types = reg_record_types(&o->n_types);
   int rv = run_optouts(o);
   if (rv < 0) fprintf(stderr, "nointrude batch optouts: %s\n", o->err);
   for (size_t i = 0; i < o->n_batches; i++) free(o->batches[i].hashes);

@@ -386,8 +386,9 @@ static void cmd_get_all(ctl_client *c, const node_ctl_request *req) {
   ctl_op *op = op_new(c);
   int rv = op && (op->records = json_array()) ? 0 : DHT_ERR_NOMEM;
   if (rv == 0)
-    rv = dht_node_get_all(node_rt_dht(rt), node_rt_now(rt), req->key, req->max,
-                          on_get_all_visit, on_get_all_done, op);
+    rv = dht_node_get_all_from(node_rt_dht(rt), node_rt_now(rt), req->key,
+                               req->offset, req->max, on_get_all_visit,
+                               on_get_all_done, op);
   if (rv < 0) {
     if (op) op_free(op);
     reply_error(c, "get_all: %s", dht_strerror(rv));

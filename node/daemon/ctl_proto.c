@@ -111,6 +111,11 @@ static int parse_get_all(node_ctl_request *req, json_t *obj, char *err,
               json_integer_value(max) > NODE_CTL_GET_ALL_MAX))
     return field_error(err, cap, "max", "must be an integer, 1..4096");
   if (max) req->max = (uint32_t)json_integer_value(max);
+  json_t *offset = json_object_get(obj, "offset");
+  if (offset && (!json_is_integer(offset) || json_integer_value(offset) < 0 ||
+                 json_integer_value(offset) > UINT32_MAX))
+    return field_error(err, cap, "offset", "must be an integer, 0..2^32-1");
+  if (offset) req->offset = (uint32_t)json_integer_value(offset);
   return get_key(obj, "key", req->key, err, cap);
 }
 
@@ -151,7 +156,7 @@ static const char *const fields_put[] = {"name",      "name_hex", "value",
                                          "value_hex", "ttl",      NULL};
 static const char *const fields_key[] = {"key", NULL};
 static const char *const fields_id[] = {"id", NULL};
-static const char *const fields_get_all[] = {"key", "max", NULL};
+static const char *const fields_get_all[] = {"key", "max", "offset", NULL};
 static const char *const fields_path[] = {"path", NULL};
 static const char *const fields_address[] = {"address", NULL};
 
@@ -296,6 +301,8 @@ static int build_key(json_t *obj, const node_ctl_request *req) {
   int rv = json_object_set_new(obj, f, json_hex(req->key, DHT_KEY_LEN));
   if (req->cmd == NODE_CTL_GET_ALL && req->max)
     rv |= json_object_set_new(obj, "max", json_u64(req->max));
+  if (req->cmd == NODE_CTL_GET_ALL && req->offset)
+    rv |= json_object_set_new(obj, "offset", json_u64(req->offset));
   return rv;
 }
 

@@ -49,6 +49,7 @@ typedef struct node_ctl_request {
   uint64_t ttl_s;           /* put, seconds */
   uint8_t key[DHT_KEY_LEN]; /* get/local/get_all: key; lookup: target */
   uint32_t max;             /* get_all: records wanted */
+  uint32_t offset;          /* get_all: first record of each storer's */
   char path[NODE_PATH_MAX]; /* publish: absolute path of a batch file */
   char address[NODE_CTL_ADDRESS_MAX + 1]; /* protect_add/remove, no NUL */
 } node_ctl_request;

@@ -62,6 +62,7 @@ struct node_runtime {
   node_store *store;    /* DATA_DIR/db */
   dht_node *dht;
   reg_node *reg; /* the registry beside the DHT node */
+  reg_types types; /* the registry's record types (dht.types points here) */
   node_control *ctl; /* control socket server */
   rt_socket socks[NODE_LISTEN_MAX];
   size_t n_socks;       /* sockets initialised (bound or not) */
@@ -400,7 +401,9 @@ static int start_dht(node_runtime *rt) {
   env.random = env_random;
   env.log = env_log;
   env.app_message = env_app_message;
-  rt->opts.dht.types = reg_record_types(&rt->opts.dht.n_types);
+  reg_types_init(&rt->types, rt->opts.reg.batch_pow_base_bits);
+  rt->opts.dht.types = rt->types.t;
+  rt->opts.dht.n_types = REG_RECORD_TYPES;
   int rv =
       dht_node_new(&rt->dht, &rt->opts.dht, &env, &rt->ident, node_rt_now(rt));
   if (rv < 0) {

@@ -20,8 +20,7 @@ static struct {
   reg_batch *batch;
   dht_record manifest;
   dht_record list; /* the hash-list chunk */
-  const dht_record_type *types;
-  size_t n_types;
+  reg_types types;
 } fx;
 
 static void setup(void) {
@@ -35,7 +34,7 @@ static void setup(void) {
   FUZZ_CHECK(dht_record_decode(&fx.manifest, p, len) == 0);
   p = reg_batch_record(fx.batch, 2, &len);
   FUZZ_CHECK(dht_record_decode(&fx.list, p, len) == 0);
-  fx.types = reg_record_types(&fx.n_types);
+  reg_types_init(&fx.types, 0);
   fx.ready = 1;
 }
 
@@ -55,7 +54,7 @@ static void check_rule(const uint8_t *data, size_t size) {
   r.payload_len = size;
   reg_chunk_key(r.key, data, size);
   /* The key is right by construction: only the payload can fail. */
-  int rv = fx.types[1].key_check(&r);
+  int rv = fx.types.t[1].key_check(&r, fx.types.t[1].ctx);
   FUZZ_CHECK(rv == 0 || rv == DHT_ERR_MALFORMED);
 }
 

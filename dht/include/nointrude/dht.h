@@ -161,8 +161,11 @@ typedef struct dht_record_type {
   size_t max_payload;    /* bytes */
   uint64_t max_lifetime; /* seconds, expires - created */
   /* key_check returns 0 if |rec|'s key follows the type's rule, else a
-   * negative DHT_ERR_* code (usually DHT_ERR_KEY_RULE). */
-  int (*key_check)(const dht_record *rec);
+   * negative DHT_ERR_* code (usually DHT_ERR_KEY_RULE). It is passed
+   * |ctx| (the type's parameters, e.g. a network's proof-of-work bits),
+   * which must outlive every node and store the type is given to. */
+  int (*key_check)(const dht_record *rec, const void *ctx);
+  const void *ctx;
   /* multi = 0: one record per (key, author), replaced only by a higher
    * seq. multi = 1: many records per (key, author), told apart by their
    * payload (slot = BLAKE2b-256(author_pk || payload)); seq is unused:
@@ -171,6 +174,11 @@ typedef struct dht_record_type {
    * Per-author quotas count every slot. Opt-out inboxes and evidence
    * lists need the latter. */
   int multi;
+  /* Multi types: the most records one author may hold under one key at
+   * a storer (more are refused with DHT_ERR_QUOTA); 0 = no limit beyond
+   * the per-author quota. Keeps one author from filling a key that many
+   * authors share (the registry's index). */
+  unsigned key_author_max;
 } dht_record_type;
 
 /* dht_record_encode writes the msgpack encoding of |rec| to |buf|.
@@ -429,7 +437,9 @@ int dht_node_lookup_paths(dht_node *node, dht_time now,
 /* dht_node_put verifies the encoded, signed record |rec|, stores it
  * locally, keeps it as one of our own (republished until it expires) and
  * sends STORE to the k closest nodes to its key. |cb| gets the number of
- * storers that acknowledged. Returns 0 or a DHT_ERR_* code from
+ * storers that acknowledged, and status 0 if at least one did, else the
+ * first refusal a storer answered (e.g. DHT_ERR_QUOTA) or DHT_ERR_TIMEOUT
+ * when none answered. Returns 0 or a DHT_ERR_* code from
  * verification, DHT_ERR_BUSY, DHT_ERR_NOMEM. */
 int dht_node_put(dht_node *node, dht_time now, const uint8_t *rec, size_t len,
                  dht_put_cb cb, void *arg);
@@ -494,6 +504,16 @@ int dht_node_get_all(dht_node *node, dht_time now,
                      const uint8_t key[DHT_KEY_LEN], unsigned max_records,
                      dht_get_all_visit_cb visit, dht_get_all_done_cb done,
                      void *arg);
+
+/* dht_node_get_all_from is dht_node_get_all reading every node's records
+ * (and our own) from the |offset|-th on, in the order nodes serve them
+ * (by slot, the same at every honest node): collections from offsets 0,
+ * max_records, 2 max_records, ... page through a key that holds more
+ * records than one collection keeps. Same returns. */
+int dht_node_get_all_from(dht_node *node, dht_time now,
+                          const uint8_t key[DHT_KEY_LEN], uint32_t offset,
+                          unsigned max_records, dht_get_all_visit_cb visit,
+                          dht_get_all_done_cb done, void *arg);
 
 /* dht_node_restore_record re-admits a record read back from persistent
  * storage (hostile: fully verified again; expired ones are refused).

@@ -22,6 +22,7 @@ typedef struct builder {
   reg_shape s;
   const nc_identity *sender;
   uint64_t created, expires;
+  unsigned pow_base_bits;
   uint8_t (*keys)[DHT_KEY_LEN]; /* per tree node, top-down numbering */
   size_t blob_cap, blob_len;
 } builder;
@@ -136,6 +137,7 @@ static int emit_head(builder *bd) {
   x.window = reg_index_window(bd->created);
   memcpy(x.batch_id, b->m.batch_id, REG_BATCH_ID_LEN);
   x.count = b->m.count;
+  if (rv == 0) rv = reg_index_pow_mine(&x, bd->sender->pk, bd->pow_base_bits);
   if (rv == 0) rv = reg_index_encode(&x, payload, sizeof payload, &len);
   reg_index_key(key, x.window);
   if (rv == 0) rv = emit(bd, REG_RECORD_INDEX, key, payload, len);
@@ -200,6 +202,7 @@ int reg_batch_build(reg_batch **out, const char *const *canon, size_t n,
   bd.sender = sender;
   bd.created = now_s;
   bd.expires = now_s + ttl_s;
+  bd.pow_base_bits = pow_base_bits;
   memcpy(bd.b->sender, sender->pk, NC_PK_LEN);
   random(random_user, bd.b->m.salt, REG_SALT_LEN);
   random(random_user, bd.b->m.batch_id, REG_BATCH_ID_LEN);

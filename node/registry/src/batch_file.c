@@ -54,8 +54,7 @@ typedef struct file_ctx {
   size_t n;           /* records */
   unsigned difficulty, pow_base_bits;
   uint64_t now_s;
-  const dht_record_type *types;
-  size_t n_types;
+  reg_types types;
   reg_fetch *f;
   reg_shape s;
 } file_ctx;
@@ -98,8 +97,8 @@ static int open_record(const file_ctx *c, size_t i, uint8_t type,
 }
 
 static int verify(const file_ctx *c, const dht_record *rec) {
-  return dht_code(dht_record_verify(rec, c->now_s, c->difficulty, c->types,
-                                    c->n_types));
+  return dht_code(dht_record_verify(rec, c->now_s, c->difficulty, c->types.t,
+                                    REG_RECORD_TYPES));
 }
 
 static int same_author(const file_ctx *c, const dht_record *rec) {
@@ -200,7 +199,7 @@ int reg_batch_file_decode(reg_batch **out, const uint8_t *buf, size_t len,
   c.difficulty = difficulty;
   c.pow_base_bits = pow_base_bits;
   c.now_s = now_s;
-  c.types = reg_record_types(&c.n_types);
+  reg_types_init(&c.types, pow_base_bits);
   rv = decode(&c, len, out);
   reg_fetch_free(c.f);
   free(c.off);

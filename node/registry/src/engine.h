@@ -29,15 +29,36 @@
 /* ---- bounds (each one a limit on memory or work driven from outside) -- */
 
 #define REG_POLLS_INFLIGHT 4     /* index windows read at once */
-#define REG_INDEX_READ_MAX 256   /* records read per index window */
+/* Index records read per window (the default of reg_config's
+ * index_read_max). Storers keep at most
+ * REG_INDEX_PER_AUTHOR per author and window and refuse those without the
+ * index proof of work, so hiding a batch behind this many records takes
+ * REG_INDEX_READ_MAX / REG_INDEX_PER_AUTHOR = 512 puzzle-solving author
+ * keys and 4096 index proofs per window (PROTOCOL.md 12.1). */
+#define REG_INDEX_READ_MAX 4096
+/* A window whose read returned index_read_max records is read on from
+ * the next offset at the following poll (storers serve a key's records in
+ * the same slot order), so a flood beyond the bound delays discovery by a
+ * poll per 4096 records instead of hiding what lies past it. At most
+ * REG_CONT_MAX windows are followed that way at once, each up to
+ * REG_INDEX_OFFSET_MAX records deep. */
+#define REG_CONT_MAX 16
+#define REG_INDEX_OFFSET_MAX (1u << 24)
 #define REG_LOOKBACK_MAX 720     /* windows read at start (30 days of 1 h) */
 #define REG_RESOLVE_INFLIGHT 4   /* manifest gets at once */
 #define REG_RESOLVE_TRIES 4      /* manifest gets before a batch is dropped */
 #define REG_RESOLVE_BACKOFF (30 * DHT_SEC) /* doubled per failed get */
 #define REG_FETCH_JOBS 2         /* batches whose chunks are fetched at once */
 #define REG_FETCH_INFLIGHT 16    /* chunk gets per batch at once */
-#define REG_CHUNK_TRIES 4        /* attempts per chunk key, then refused */
-#define REG_BAD_KEYS_MAX 16      /* distinct failing chunk keys per batch */
+/* A chunk key whose get failed is read from every storer (get_all) up
+ * to REG_CHUNK_TRIES times, then its batch is refused; a batch with more
+ * than REG_BAD_KEYS_MAX failing keys is refused at once. So a batch whose
+ * chunks are missing costs each fetching node at most REG_BAD_KEYS_MAX x
+ * REG_CHUNK_TRIES = 12 refetches (it was 16 x 4 = 64, measured by
+ * fake_batch_flood.ini), while an honest chunk that one lookup missed is
+ * still found by the reads from every storer. */
+#define REG_CHUNK_TRIES 3
+#define REG_BAD_KEYS_MAX 4
 #define REG_REFETCH_READ_MAX 16  /* records read when refetching a chunk */
 #define REG_REFETCH_DELAY (5 * DHT_SEC)
 #define REG_BATCHES_MAX 4096     /* live batches tracked */
@@ -222,6 +243,12 @@ enum reg_req_kind {
   REG_REQ_PUBLISH,
 };
 
+/* One read of an index window: its records from |offset| on. */
+typedef struct reg_window_read {
+  uint64_t window;
+  uint32_t offset;
+} reg_window_read;
+
 typedef struct reg_req reg_req;
 struct reg_req {
   reg_node *r;
@@ -229,6 +256,7 @@ struct reg_req {
   uint8_t kind;
   uint8_t key[DHT_KEY_LEN];
   uint64_t window;         /* REG_REQ_POLL */
+  uint32_t offset;         /* REG_REQ_POLL: first record read */
   reg_live *b;             /* MANIFEST, CHUNK, REFETCH (holds a ref) */
   void *job;               /* SEND, PUT, PUBLISH */
   uint8_t *got[REG_REFETCH_READ_MAX]; /* REFETCH: records collected */
@@ -253,8 +281,10 @@ struct reg_node {
   dht_time t_esc;         /* earliest escalation level due */
   int polled;             /* a poll ran before: read only recent windows */
   uint64_t last_window;   /* current window at the previous poll */
-  uint64_t *poll_queue;   /* windows still to read in this poll */
+  reg_window_read *poll_queue; /* windows still to read in this poll */
   size_t poll_n, poll_next;
+  reg_window_read conts[REG_CONT_MAX]; /* crowded windows to read on */
+  size_t n_conts;
   unsigned polls_inflight;
   unsigned resolving;     /* manifest gets in flight */
   unsigned fetching;      /* batches in REG_PH_FETCH */

@@ -32,6 +32,7 @@ void reg_config_default(reg_config *cfg) {
   cfg->index_poll_interval = 5 * 60 * DHT_SEC;
   cfg->index_window = 3600 * DHT_SEC;
   cfg->index_lookback = 168;
+  cfg->index_read_max = REG_INDEX_READ_MAX;
   cfg->escalation_levels = 3;
   cfg->escalation_spacing = DAY;
   cfg->max_protected = 10000000;
@@ -43,7 +44,8 @@ static int config_ok(const reg_config *c) {
   return c->forward_permille < 1000 && c->optout_pow_bits <= 32 &&
          c->batch_pow_base_bits <= 64 && c->index_poll_interval >= DHT_SEC &&
          c->index_window == REG_INDEX_WINDOW_S * DHT_SEC &&
-         c->index_lookback <= REG_LOOKBACK_MAX &&
+         c->index_lookback <= REG_LOOKBACK_MAX && c->index_read_max >= 1 &&
+         c->index_read_max <= 65536 &&
          c->escalation_levels <= REG_ESC_LEVELS_MAX &&
          c->escalation_spacing >= DHT_SEC && c->max_protected > 0 &&
          c->max_protected < UINT32_MAX / 2;

@@ -9,6 +9,12 @@
  * the nonce (BLAKE2b-256("nointrude-batch-pow" || sender_pk || prefix ||
  * le64 nonce)), so a solution cannot be moved to another batch or key.
  * Mining absorbs the fixed prefix once and copies the hash state per try.
+ *
+ * An index record carries a proof of its own at the base bits, bound to
+ * its author, window, batch id and count: announcing a batch costs what
+ * the smallest batch costs, so filling an index window with announcements
+ * costs work per record, and an announcement cannot be replayed into
+ * another window or for another batch.
  */
 #include <string.h>
 
@@ -16,6 +22,7 @@
 
 #define POW_STEP 10000 /* entries per doubling unit */
 static const char batch_pow_tag[] = "nointrude-batch-pow";
+static const char index_pow_tag[] = "nointrude-index-pow";
 
 unsigned reg_zero_bits(const uint8_t h[32]) {
   unsigned bits = 0;
@@ -66,9 +73,24 @@ void reg_batch_pow_hash(uint8_t out[32], const uint8_t sender_pk[NC_PK_LEN],
   pow_finish(&base, nonce, out);
 }
 
+/* Finds the smallest nonce whose hash after |base| has |bits| zero bits:
+ * 2^bits tries on average; bits <= 64 keeps the search finite in
+ * principle, callers keep it practical. Returns 0 or REG_ERR_POW. */
+static int mine(const nc_hasher *base, unsigned bits, uint64_t *nonce_out) {
+  uint8_t h[32];
+  for (uint64_t nonce = 0;; nonce++) {
+    pow_finish(base, nonce, h);
+    if (reg_zero_bits(h) >= bits) {
+      *nonce_out = nonce;
+      return 0;
+    }
+    if (nonce == UINT64_MAX) return REG_ERR_POW;
+  }
+}
+
 int reg_batch_pow_mine(reg_manifest *m, const uint8_t sender_pk[NC_PK_LEN],
                        unsigned bits) {
-  uint8_t prefix[REG_MANIFEST_PAYLOAD_MAX], h[32];
+  uint8_t prefix[REG_MANIFEST_PAYLOAD_MAX];
   size_t plen;
   nc_hasher base;
   int rv;
@@ -76,16 +98,7 @@ int reg_batch_pow_mine(reg_manifest *m, const uint8_t sender_pk[NC_PK_LEN],
   rv = reg_manifest_pow_prefix(m, prefix, sizeof prefix, &plen);
   if (rv != 0) return rv;
   pow_absorb(&base, sender_pk, prefix, plen);
-  /* 2^bits tries on average; bits <= 64 keeps the search finite in
-   * principle, callers keep it practical. */
-  for (uint64_t nonce = 0;; nonce++) {
-    pow_finish(&base, nonce, h);
-    if (reg_zero_bits(h) >= bits) {
-      m->pow_nonce = nonce;
-      return 0;
-    }
-    if (nonce == UINT64_MAX) return REG_ERR_POW;
-  }
+  return mine(&base, bits, &m->pow_nonce);
 }
 
 int reg_batch_pow_ok(const reg_manifest *m, const uint8_t sender_pk[NC_PK_LEN],
@@ -94,5 +107,37 @@ int reg_batch_pow_ok(const reg_manifest *m, const uint8_t sender_pk[NC_PK_LEN],
   size_t plen;
   if (reg_manifest_pow_prefix(m, prefix, sizeof prefix, &plen) != 0) return 0;
   reg_batch_pow_hash(h, sender_pk, prefix, plen, m->pow_nonce);
+  return reg_zero_bits(h) >= bits;
+}
+
+/* Absorbs everything of the index proof but the nonce. */
+static void index_pow_absorb(nc_hasher *h, const uint8_t author_pk[NC_PK_LEN],
+                             const reg_index *x) {
+  uint8_t le[8];
+  nc_hasher_init(h, NULL, 0, 32);
+  nc_hasher_update(h, index_pow_tag, sizeof index_pow_tag - 1);
+  nc_hasher_update(h, author_pk, NC_PK_LEN);
+  reg_put_le(le, x->window, 8);
+  nc_hasher_update(h, le, sizeof le);
+  nc_hasher_update(h, x->batch_id, REG_BATCH_ID_LEN);
+  reg_put_le(le, x->count, 8);
+  nc_hasher_update(h, le, sizeof le);
+}
+
+int reg_index_pow_mine(reg_index *x, const uint8_t author_pk[NC_PK_LEN],
+                       unsigned bits) {
+  nc_hasher base;
+  if (!x || !author_pk || bits > 64) return REG_ERR_INVALID_ARGUMENT;
+  index_pow_absorb(&base, author_pk, x);
+  return mine(&base, bits, &x->pow_nonce);
+}
+
+int reg_index_pow_ok(const reg_index *x, const uint8_t author_pk[NC_PK_LEN],
+                     unsigned bits) {
+  nc_hasher base;
+  uint8_t h[32];
+  if (!x || !author_pk) return 0;
+  index_pow_absorb(&base, author_pk, x);
+  pow_finish(&base, x->pow_nonce, h);
   return reg_zero_bits(h) >= bits;
 }

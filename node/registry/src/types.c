@@ -19,19 +19,21 @@ static int key_is(const dht_record *rec, const uint8_t want[DHT_KEY_LEN]) {
   return memcmp(rec->key, want, DHT_KEY_LEN) == 0 ? 0 : DHT_ERR_KEY_RULE;
 }
 
-static int batch_key_check(const dht_record *rec) {
+static int batch_key_check(const dht_record *rec, const void *ctx) {
   reg_manifest m;
   uint8_t key[DHT_KEY_LEN];
+  (void)ctx;
   if (reg_manifest_decode(&m, rec->payload, rec->payload_len) != 0)
     return DHT_ERR_MALFORMED;
   reg_manifest_key(key, rec->author_pk, m.batch_id);
   return key_is(rec, key);
 }
 
-static int chunk_key_check(const dht_record *rec) {
+static int chunk_key_check(const dht_record *rec, const void *ctx) {
   uint8_t key[DHT_KEY_LEN], kind;
   const uint8_t *content;
   size_t clen;
+  (void)ctx;
   if (reg_chunk_parse(rec->payload, rec->payload_len, &kind, &content,
                       &clen) != 0 ||
       (kind == REG_CHUNK_DATA && !reg_chunk_sorted(content, clen / 8)))
@@ -40,35 +42,43 @@ static int chunk_key_check(const dht_record *rec) {
   return key_is(rec, key);
 }
 
-static int index_key_check(const dht_record *rec) {
+/* An index record also carries the index proof of work at the network's
+ * base bits (|ctx| is its reg_types): storers refuse announcements that
+ * cost nothing, so crowding a window costs work per record. */
+static int index_key_check(const dht_record *rec, const void *ctx) {
+  const reg_types *rt = ctx;
   reg_index x;
   uint8_t key[DHT_KEY_LEN];
   if (reg_index_decode(&x, rec->payload, rec->payload_len) != 0)
     return DHT_ERR_MALFORMED;
   if (x.window != reg_index_window(rec->created)) return DHT_ERR_KEY_RULE;
+  if (!rt || !reg_index_pow_ok(&x, rec->author_pk, rt->pow_base_bits))
+    return DHT_ERR_KEY_RULE;
   reg_index_key(key, x.window);
   return key_is(rec, key);
 }
 
-static int optout_key_check(const dht_record *rec) {
+static int optout_key_check(const dht_record *rec, const void *ctx) {
   reg_optout_record x;
   uint8_t key[DHT_KEY_LEN];
+  (void)ctx;
   if (reg_optout_record_decode(&x, rec->payload, rec->payload_len) != 0)
     return DHT_ERR_MALFORMED;
   reg_inbox_key(key, x.sender_pk, x.batch_id);
   return key_is(rec, key);
 }
 
-static int evidence_key_check(const dht_record *rec) {
+static int evidence_key_check(const dht_record *rec, const void *ctx) {
   reg_evidence x;
   uint8_t key[DHT_KEY_LEN];
+  (void)ctx;
   if (reg_evidence_decode(&x, rec->payload, rec->payload_len) != 0)
     return DHT_ERR_MALFORMED;
   reg_evidence_key(key, x.sender_pk);
   return key_is(rec, key);
 }
 
-static const dht_record_type record_types[] = {
+static const dht_record_type record_types[REG_RECORD_TYPES] = {
     {.type = REG_RECORD_BATCH,
      .name = "batch",
      .max_payload = REG_MANIFEST_PAYLOAD_MAX,
@@ -86,7 +96,8 @@ static const dht_record_type record_types[] = {
      .max_payload = REG_INDEX_PAYLOAD_MAX,
      .max_lifetime = REG_MAX_LIFETIME_S,
      .key_check = index_key_check,
-     .multi = 1},
+     .multi = 1,
+     .key_author_max = REG_INDEX_PER_AUTHOR},
     {.type = REG_RECORD_OPTOUT,
      .name = "optout",
      .max_payload = REG_OPTOUT_RECORD_PAYLOAD_MAX,
@@ -101,9 +112,10 @@ static const dht_record_type record_types[] = {
      .multi = 1},
 };
 
-const dht_record_type *reg_record_types(size_t *n) {
-  if (n) *n = sizeof record_types / sizeof record_types[0];
-  return record_types;
+void reg_types_init(reg_types *rt, unsigned pow_base_bits) {
+  memcpy(rt->t, record_types, sizeof record_types);
+  rt->pow_base_bits = pow_base_bits;
+  for (size_t i = 0; i < REG_RECORD_TYPES; i++) rt->t[i].ctx = rt;
 }
 
 int reg_record_make(uint8_t *out, size_t cap, size_t *len, uint8_t type,

@@ -218,7 +218,8 @@ void reg_watch_poll(reg_node *r) {
   else
     from = r->last_window;
   if (cur - from > REG_LOOKBACK_MAX) from = cur - REG_LOOKBACK_MAX;
-  uint64_t *q = realloc(r->poll_queue, (size_t)(cur - from + 1) * sizeof *q);
+  size_t n = (size_t)(cur - from + 1) + r->n_conts;
+  reg_window_read *q = realloc(r->poll_queue, n * sizeof *q);
   if (!q) {
     r->t_poll = r->now + REG_NO_CONTACT_RETRY;
     return;
@@ -227,8 +228,11 @@ void reg_watch_poll(reg_node *r) {
   r->poll_n = 0;
   r->poll_next = 0;
   /* Newest first: a batch announced now is found at once, not after
-   * the lookback's older windows. */
-  for (uint64_t w = cur + 1; w-- > from;) q[r->poll_n++] = w;
+   * the lookback's older windows; then the crowded windows read on. */
+  for (uint64_t w = cur + 1; w-- > from;)
+    q[r->poll_n++] = (reg_window_read){w, 0};
+  for (size_t i = 0; i < r->n_conts; i++) q[r->poll_n++] = r->conts[i];
+  r->n_conts = 0;
   r->polled = 1;
   r->last_window = cur > 0 ? cur - 1 : 0;
   r->t_poll = next_poll(r);
@@ -237,13 +241,15 @@ void reg_watch_poll(reg_node *r) {
 static void poll_pump(reg_node *r) {
   while (r->polls_inflight < REG_POLLS_INFLIGHT && r->poll_next < r->poll_n &&
          r->t_poll_read <= r->now) {
-    uint64_t w = r->poll_queue[r->poll_next];
+    reg_window_read w = r->poll_queue[r->poll_next];
     reg_req *q = reg_req_new(r, REG_REQ_POLL);
     if (!q) break;
-    q->window = w;
-    reg_index_key(q->key, w);
-    int rv = dht_node_get_all(r->dht, r->now, q->key, REG_INDEX_READ_MAX,
-                              on_index_visit, on_index_done, q);
+    q->window = w.window;
+    q->offset = w.offset;
+    reg_index_key(q->key, w.window);
+    int rv = dht_node_get_all_from(r->dht, r->now, q->key, w.offset,
+                                   r->cfg.index_read_max, on_index_visit,
+                                   on_index_done, q);
     if (rv < 0) {
       reg_req_free(q);
       reg_wake(r, r->now + REG_BUSY_RETRY);
@@ -302,14 +308,35 @@ static void on_index_visit(void *arg, const dht_record *rec,
   r->stats.batches_seen++;
 }
 
+/* Reads |window| on from |offset| at the next poll (a crowded window, or
+ * a continuation that failed), unless already followed or over the
+ * bounds. */
+static void follow(reg_node *r, uint64_t window, uint32_t offset) {
+  if (offset > REG_INDEX_OFFSET_MAX) return;
+  for (size_t i = 0; i < r->n_conts; i++)
+    if (r->conts[i].window == window) {
+      if (offset > r->conts[i].offset) r->conts[i].offset = offset;
+      return;
+    }
+  if (r->n_conts == REG_CONT_MAX) {
+    reg_log(r, DHT_LOG_WARN, "registry: too many crowded index windows");
+    return;
+  }
+  r->conts[r->n_conts++] = (reg_window_read){window, offset};
+}
+
 static void on_index_done(void *arg, int status, unsigned found,
                           const dht_lookup_stats *st) {
   reg_req *q = arg;
   reg_node *r = q->r;
-  (void)found, (void)st;
+  (void)st;
   r->polls_inflight--;
   /* A window that could not be read is read again at the next poll. */
-  if (status < 0 && q->window < r->last_window) r->last_window = q->window;
+  if (status < 0 && q->offset == 0 && q->window < r->last_window)
+    r->last_window = q->window;
+  if (status < 0 && q->offset > 0) follow(r, q->window, q->offset);
+  if (status == 0 && found >= r->cfg.index_read_max)
+    follow(r, q->window, q->offset + r->cfg.index_read_max);
   reg_req_free(q);
   poll_pump(r);
   reg_watch_pump(r);

@@ -134,9 +134,20 @@ void reg_inbox_key(uint8_t key[DHT_KEY_LEN], const uint8_t sender_pk[NC_PK_LEN],
 void reg_evidence_key(uint8_t key[DHT_KEY_LEN],
                       const uint8_t sender_pk[NC_PK_LEN]);
 
-/* reg_record_types returns the DHT record types of the registry (for
- * dht_config.types) and their count in *n. Static storage. */
-const dht_record_type *reg_record_types(size_t *n);
+/* The DHT record types of the registry on one network (for
+ * dht_config.types: rt.t and REG_RECORD_TYPES). The index type's key rule
+ * checks the index proof of work at the network's batch_pow_base_bits and
+ * at most REG_INDEX_PER_AUTHOR index records of one author are held per
+ * window (PROTOCOL.md 11.3, 11.7). Each type's ctx points back into the
+ * struct: it must not move after reg_types_init and must outlive the
+ * nodes, stores and checks it is given to. */
+#define REG_RECORD_TYPES 5
+#define REG_INDEX_PER_AUTHOR 8
+typedef struct reg_types {
+  dht_record_type t[REG_RECORD_TYPES];
+  unsigned pow_base_bits;
+} reg_types;
+void reg_types_init(reg_types *rt, unsigned pow_base_bits);
 
 /* reg_record_make builds, signs with |author| and encodes a record of
  * |type| under |key| with |plen| bytes of |payload| into |out| (|cap|
@@ -147,11 +158,13 @@ int reg_record_make(uint8_t *out, size_t cap, size_t *len, uint8_t type,
                     size_t plen, const nc_identity *author, uint64_t created,
                     uint64_t expires, uint64_t seq);
 
-/* Payload of an INDEX record: a sender's batch announced in a window. */
+/* Payload of an INDEX record: a sender's batch announced in a window,
+ * with a proof of work of its own (reg_index_pow_mine). */
 typedef struct reg_index {
   uint64_t window;                    /* reg_index_window(created) */
   uint8_t batch_id[REG_BATCH_ID_LEN];
   uint64_t count;                     /* entries, 1..REG_BATCH_MAX_ENTRIES */
+  uint64_t pow_nonce;
 } reg_index;
 
 /* Payload of an OPTOUT record (and what a relay forwards): the inbox it
@@ -174,7 +187,7 @@ typedef struct reg_evidence {
   uint64_t entry;                         /* the entry in later_batch */
 } reg_evidence;
 
-#define REG_INDEX_PAYLOAD_MAX 33         /* largest encoded payloads */
+#define REG_INDEX_PAYLOAD_MAX 42         /* largest encoded payloads */
 #define REG_OPTOUT_RECORD_PAYLOAD_MAX 215
 #define REG_EVIDENCE_PAYLOAD_MAX 89
 
@@ -185,6 +198,17 @@ typedef struct reg_evidence {
 int reg_index_encode(const reg_index *x, uint8_t *buf, size_t cap,
                      size_t *len);
 int reg_index_decode(reg_index *x, const uint8_t *buf, size_t len);
+
+/* The index proof of work (PROTOCOL.md 11.7): the first |bits| bits of
+ * BLAKE2b-256("nointrude-index-pow" || author_pk || le64 window ||
+ * batch_id || le64 count || le64 pow_nonce) are zero, |bits| being the
+ * network's batch_pow_base_bits. reg_index_pow_mine sets x->pow_nonce to
+ * the smallest nonce that holds (about 2^bits hashes; bits <= 64, else
+ * REG_ERR_INVALID_ARGUMENT); reg_index_pow_ok returns 1 if it holds. */
+int reg_index_pow_mine(reg_index *x, const uint8_t author_pk[NC_PK_LEN],
+                       unsigned bits);
+int reg_index_pow_ok(const reg_index *x, const uint8_t author_pk[NC_PK_LEN],
+                     unsigned bits);
 int reg_optout_record_encode(const reg_optout_record *x, uint8_t *buf,
                              size_t cap, size_t *len);
 int reg_optout_record_decode(reg_optout_record *x, const uint8_t *buf,
@@ -413,6 +437,9 @@ typedef struct reg_config {
   dht_time index_poll_interval; /* how often index windows are read (5 min) */
   dht_time index_window;       /* length of an index window (1 h) */
   unsigned index_lookback;     /* windows read at start (168 = 7 days) */
+  unsigned index_read_max;     /* index records read per window and read
+                                  (4096; 1..65536); a window that fills it
+                                  is read on at the next poll */
   unsigned escalation_levels;  /* 2x, 4x, 8x: 3 */
   dht_time escalation_spacing; /* between escalation levels (1 day) */
   uint32_t max_protected;      /* protected addresses (10,000,000) */
