@@ -152,6 +152,8 @@ typedef struct reg_live {
   uint8_t want;                  /* entries needed for matching */
   uint8_t dead;                  /* dropped; freed when refs == 0 */
   uint8_t waiting;               /* waits for a resolve or fetch slot */
+  uint8_t sender_known;          /* another batch of its sender verified
+                                    when it was added: resolved first */
   unsigned tries;                /* manifest gets that failed */
   dht_time retry_at;             /* next manifest get or chunk refetch */
   unsigned refs;                 /* reg_req naming this batch */

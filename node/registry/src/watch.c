@@ -67,6 +67,19 @@ reg_live *reg_live_find(const reg_node *r, const uint8_t sender[NC_PK_LEN],
   return NULL;
 }
 
+/* Whether a live batch of |sender| has a verified manifest (restored
+ * batches had one). */
+static int sender_known(const reg_node *r, const uint8_t sender[NC_PK_LEN]) {
+  for (size_t i = 0; i < r->n_batches; i++) {
+    const reg_live *b = r->batches[i];
+    if (b->phase != REG_PH_RESOLVE && b->phase != REG_PH_RESOLVING &&
+        b->phase != REG_PH_REFUSED && !b->dead &&
+        memcmp(b->sender, sender, NC_PK_LEN) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 reg_live *reg_live_add(reg_node *r, const uint8_t sender[NC_PK_LEN],
                        const uint8_t id[REG_BATCH_ID_LEN], uint64_t created_s,
                        uint64_t expires_s, uint8_t phase) {
@@ -78,6 +91,7 @@ reg_live *reg_live_add(reg_node *r, const uint8_t sender[NC_PK_LEN],
   b->created_s = created_s;
   b->expires_s = expires_s;
   b->phase = phase;
+  b->sender_known = (uint8_t)sender_known(r, sender);
   b->retry_at = phase == REG_PH_RESOLVE ? r->now : DHT_TIME_NONE;
   if (reg_vec_push((void ***)&r->batches, &r->n_batches, &r->cap_batches, b)) {
     free(b);
@@ -735,8 +749,14 @@ static void batch_step(reg_node *r, reg_live *b) {
 void reg_watch_pump(reg_node *r) {
   poll_pump(r);
   /* Stepping never removes a batch (DHT callbacks do not run from
-   * inside the DHT calls made here), so the list is stable. */
-  for (size_t i = 0; i < r->n_batches; i++) batch_step(r, r->batches[i]);
+   * inside the DHT calls made here), so the list is stable. Batches of
+   * senders already verified take the resolve and fetch slots first: a
+   * flood of announcements from new keys (each costing one index proof
+   * of work) then delays only batches of new senders, not those of the
+   * senders a node already follows (and escalates against). */
+  for (int known = 1; known >= 0; known--)
+    for (size_t i = 0; i < r->n_batches; i++)
+      if (r->batches[i]->sender_known == known) batch_step(r, r->batches[i]);
 }
 
 void reg_watch_rematch(reg_node *r) {
