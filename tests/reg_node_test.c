@@ -1262,11 +1262,62 @@ static void test_publish_refuses_bad_files(void **state) {
   dht_stats ds;
   dht_node_stats(nd(w, 0)->dht, &ds);
   assert_int_equal(ds.own_records, 0);
+  /* Announced two hours ago: stale for running nodes, refused; announced
+   * again by the sender, accepted. */
+  run_watching(w, 2 * HOUR);
+  assert_int_equal(reg_node_publish_batch(r, w->net->now, file, len,
+                                          on_published, &res),
+                   REG_ERR_STALE);
+  assert_int_equal(r->n_pubs, 0);
+  assert_int_equal(
+      reg_batch_reannounce(b, &w->sender, w->net->now / DHT_SEC, BATCH_POW), 0);
+  uint8_t *again;
+  size_t again_len;
+  assert_int_equal(reg_batch_file_encode(b, &again, &again_len), 0);
+  assert_int_equal(reg_node_publish_batch(r, w->net->now, again, again_len,
+                                          on_published, &res),
+                   0);
+  nh_wait(w->net, &res.done, 10 * MIN);
+  assert_true(res.done);
+  free(again);
+  res.done = 0;
   /* Expired by now: refused too. */
   w->net->now += 31 * DAY;
   assert_true(reg_node_publish_batch(r, w->net->now, file, len, on_published,
                                      &res) < 0);
   assert_false(res.done);
+  free(file);
+  reg_batch_free(b);
+  world_free(w);
+}
+
+/* A record that no storer answered is put again (REG_PUBLISH_TRIES in
+ * all): the network goes silent while a batch is published and comes back
+ * a few seconds later; the publish completes with nothing failed. */
+static void test_publish_retries_timeouts(void **state) {
+  (void)state;
+  world *w = world_joined(31);
+  reg_batch *b = batch_make(w, 0, 300, 0, 0);
+  uint8_t *file;
+  size_t len;
+  pubres res = {0};
+  assert_int_equal(reg_batch_file_encode(b, &file, &len), 0);
+  for (int i = 1; i < w->net->n; i++) nd(w, i)->alive = 0;
+  assert_int_equal(reg_node_publish_batch(w->p[0].reg, w->net->now, file, len,
+                                          on_published, &res),
+                   0);
+  nh_touch(w->net, 0);
+  run_watching(w, 3 * DHT_SEC);
+  assert_false(res.done);
+  for (int i = 1; i < w->net->n; i++) {
+    nd(w, i)->alive = 1;
+    nh_touch(w->net, i);
+  }
+  nh_wait(w->net, &res.done, 10 * MIN);
+  assert_true(res.done);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(res.failed, 0);
+  assert_int_equal(res.published, reg_batch_record_count(b));
   free(file);
   reg_batch_free(b);
   world_free(w);
@@ -1758,6 +1809,7 @@ int main(void) {
       cmocka_unit_test(test_relay_stores_record),
       cmocka_unit_test(test_restore_state_strict),
       cmocka_unit_test(test_publish_refuses_bad_files),
+      cmocka_unit_test(test_publish_retries_timeouts),
       cmocka_unit_test(test_api_arguments),
       cmocka_unit_test(test_origin_backpressure),
       cmocka_unit_test(test_match_many_paths),

@@ -704,8 +704,57 @@ static void test_fetch_hostile_tree(void **state) {
   reg_fetch_free(f);
 }
 
+/* A batch announced more than a window ago is stale for running nodes;
+ * reg_batch_reannounce gives it an index record of now (a new proof of
+ * work, the same expiry) by the same key and leaves every other record as
+ * it was; the file still decodes and verifies. Another key, or a time past
+ * the expiry, is refused. */
+static void test_reannounce(void **state) {
+  nc_identity sender, other;
+  uint8_t *file = NULL;
+  size_t len, n_before;
+  reg_batch *b, *back = NULL;
+  const uint64_t later = T_NOW + 2 * REG_INDEX_WINDOW_S;
+  (void)state;
+  t_identity(&sender, 0x51);
+  t_identity(&other, 0x52);
+  b = t_build(&sender, 0, 3000, 6, 9);
+  assert_true(reg_batch_announced(b) == reg_index_window(T_NOW));
+  assert_false(reg_batch_stale(b, T_NOW + REG_INDEX_WINDOW_S));
+  assert_true(reg_batch_stale(b, later));
+  n_before = reg_batch_record_count(b);
+  size_t mlen, clen;
+  uint8_t manifest[DHT_MAX_RECORD], last[DHT_MAX_RECORD];
+  const uint8_t *r0 = reg_batch_record(b, 0, &mlen);
+  memcpy(manifest, r0, mlen);
+  const uint8_t *rl = reg_batch_record(b, n_before - 1, &clen);
+  memcpy(last, rl, clen);
+  assert_int_equal(reg_batch_reannounce(b, &other, later, 6),
+                   REG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(reg_batch_reannounce(b, &sender, T_NOW + T_TTL, 6),
+                   REG_ERR_EXPIRED);
+  assert_int_equal(reg_batch_reannounce(b, &sender, later, 6), 0);
+  assert_true(reg_batch_announced(b) == reg_index_window(later));
+  assert_false(reg_batch_stale(b, later));
+  assert_int_equal(reg_batch_record_count(b), n_before);
+  size_t l2;
+  assert_memory_equal(reg_batch_record(b, 0, &l2), manifest, mlen);
+  assert_memory_equal(reg_batch_record(b, n_before - 1, &l2), last, clen);
+  dht_record ix;
+  const uint8_t *rec = reg_batch_record(b, 1, &l2);
+  assert_int_equal(dht_record_decode(&ix, rec, l2), 0);
+  assert_true(ix.created == later && ix.expires == T_NOW + T_TTL);
+  assert_int_equal(reg_batch_file_encode(b, &file, &len), 0);
+  assert_int_equal(reg_batch_file_decode(&back, file, len, 0, 6, later), 0);
+  assert_true(reg_batch_announced(back) == reg_index_window(later));
+  free(file);
+  reg_batch_free(back);
+  reg_batch_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_reannounce),
       cmocka_unit_test(test_manifest_round_trip),
       cmocka_unit_test(test_manifest_strict),
       cmocka_unit_test(test_pow_bits_and_shape),

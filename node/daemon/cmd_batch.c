@@ -174,6 +174,61 @@ int node_cmd_batch_create(const node_cli *cli) {
 
 /* ---- batch publish ------------------------------------------------------ */
 
+/* node_batch_bits asks the node for the network's batch_pow_bits. */
+static int node_batch_bits(const node_cli *cli, unsigned *bits, char *err,
+                           size_t cap) {
+  json_t *reply = NULL, *request = json_pack("{ss}", "cmd", "status");
+  int rv = request ? node_ctl_call(cli->data_dir, request, cli->timeout_ms,
+                                   &reply, err, cap)
+                   : NODE_ERR_NOMEM;
+  json_decref(request);
+  if (rv == NODE_ERR_NOMEM) snprintf(err, cap, "out of memory");
+  if (rv < 0) return rv;
+  json_t *v = json_object_get(json_object_get(reply, "registry"),
+                              "batch_pow_bits");
+  int ok = json_is_integer(v);
+  if (ok) *bits = (unsigned)json_integer_value(v);
+  else snprintf(err, cap, "the node's status lacks batch_pow_bits");
+  json_decref(reply);
+  return ok ? 0 : NODE_ERR_PROTO;
+}
+
+/* reannounce: with --key, a batch whose index record is too old for
+ * running nodes to read (reg_batch_stale) gets a new one, written back to
+ * the file (atomically) before it is published. */
+static int reannounce(const node_cli *cli, const char *path, char *err,
+                      size_t cap) {
+  uint8_t *file = NULL, *out = NULL;
+  size_t len = 0, olen = 0;
+  reg_batch *b = NULL;
+  nc_identity key;
+  unsigned bits = 0;
+  memset(&key, 0, sizeof key);
+  int rv = node_read_file(path, NODE_BATCH_FILE_MAX, &file, &len, err, cap);
+  if (rv == 0) rv = node_batch_bits(cli, &bits, err, cap);
+  if (rv == 0 &&
+      (rv = reg_batch_file_decode(&b, file, len, 0, bits, now_s())) < 0)
+    snprintf(err, cap, "batch file refused: %s", reg_strerror(rv));
+  if (rv == 0 && reg_batch_stale(b, now_s())) {
+    rv = open_key(cli, 0, &key, err, cap);
+    if (rv == 0 && (rv = reg_batch_reannounce(b, &key, now_s(), bits)) < 0)
+      snprintf(err, cap, "cannot announce the batch again: %s%s",
+               reg_strerror(rv),
+               rv == REG_ERR_INVALID_ARGUMENT ? " (not the batch's key?)" : "");
+    if (rv == 0 && (rv = reg_batch_file_encode(b, &out, &olen)) < 0)
+      snprintf(err, cap, "out of memory");
+    if (rv == 0) rv = write_atomic(path, out, olen, err, cap);
+    if (rv == 0)
+      fprintf(stderr, "announced the batch again in the current index "
+              "window (%s rewritten)\n", path);
+  }
+  nc_identity_wipe(&key);
+  reg_batch_free(b);
+  free(out);
+  free(file);
+  return rv < 0 ? rv : 0;
+}
+
 int node_cmd_batch_publish(const node_cli *cli) {
   node_ctl_request req;
   char err[MSG_MAX];
@@ -183,6 +238,11 @@ int node_cmd_batch_publish(const node_cli *cli) {
   if (!realpath(cli->pos[0], req.path)) {
     fprintf(stderr, "nointrude batch publish: %s: %s\n", cli->pos[0],
             strerror(errno));
+    return NODE_EXIT_FAILURE;
+  }
+  if (cli->key_file && reannounce(cli, req.path, err, sizeof err) < 0) {
+    fprintf(stderr, "nointrude batch publish: %s: %s (nothing published)\n",
+            cli->pos[0], err);
     return NODE_EXIT_FAILURE;
   }
   request = node_ctl_request_json(&req);

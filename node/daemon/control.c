@@ -34,10 +34,6 @@
 #include "util.h"
 
 #define CTL_PEERS_MAX NODE_SNAPSHOT_MAX /* contacts in one peers reply */
-/* Largest batch file publish reads: a batch of REG_BATCH_MAX_ENTRIES
- * entries is ~1 GB with its envelopes; the node holds it in memory while
- * the records go out. */
-#define CTL_BATCH_FILE_MAX (1200ull << 20)
 
 typedef struct ctl_client ctl_client;
 typedef struct ctl_op ctl_op;
@@ -398,34 +394,11 @@ static void cmd_get_all(ctl_client *c, const node_ctl_request *req) {
 }
 
 /* read_batch_file reads the regular file |path| (at most
- * CTL_BATCH_FILE_MAX bytes) into |op|. On failure |msg| says why. */
+ * NODE_BATCH_FILE_MAX bytes) into |op|. On failure |msg| says why. */
 static int read_batch_file(ctl_op *op, const char *path, char *msg,
                            size_t cap) {
-  struct stat st;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-    snprintf(msg, cap, "cannot read the file: %s",
-             fd < 0 ? strerror(errno) : "not a regular file");
-    if (fd >= 0) close(fd);
-    return NODE_ERR_IO;
-  }
-  if ((unsigned long long)st.st_size > CTL_BATCH_FILE_MAX) {
-    snprintf(msg, cap, "larger than %llu bytes", CTL_BATCH_FILE_MAX);
-    close(fd);
-    return NODE_ERR_TOO_LARGE;
-  }
-  op->file = malloc((size_t)st.st_size + 1);
-  size_t used = 0;
-  while (op->file && used < (size_t)st.st_size) {
-    ssize_t n = read(fd, op->file + used, (size_t)st.st_size - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break; /* error, or the file shrank: what we have is it */
-    used += (size_t)n;
-  }
-  close(fd);
-  if (!op->file) snprintf(msg, cap, "out of memory");
-  op->file_len = used;
-  return op->file ? 0 : NODE_ERR_NOMEM;
+  return node_read_file(path, NODE_BATCH_FILE_MAX, &op->file, &op->file_len,
+                        msg, cap);
 }
 
 static void on_publish(void *arg, int status, size_t published,
@@ -472,7 +445,10 @@ static void cmd_publish(ctl_client *c, const node_ctl_request *req) {
     op_free(op);
     node_log(DHT_LOG_WARN, "batch file %s refused: %s", req->path,
              reg_strerror(rv));
-    reply_error(c, "batch file refused: %s", reg_strerror(rv));
+    reply_error(c, "batch file refused: %s%s", reg_strerror(rv),
+                rv == REG_ERR_STALE ? " (publish it with --key KEYFILE to "
+                                      "announce it again)"
+                                    : "");
     return;
   }
   if (c->op == op) { /* the registry keeps its own decoded copy */

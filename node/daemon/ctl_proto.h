@@ -21,6 +21,10 @@
 #define NODE_CTL_SOCKET "control.sock"
 #define NODE_CTL_ADDRESS_MAX 1024  /* bytes of an address in a request */
 #define NODE_CTL_GET_ALL_MAX 4096  /* records in one get_all reply */
+/* Largest batch file publish reads: a batch of REG_BATCH_MAX_ENTRIES
+ * entries is ~1 GB with its envelopes; the node holds it in memory while
+ * the records go out. */
+#define NODE_BATCH_FILE_MAX (1200ull << 20)
 #define NODE_CTL_GET_ALL_DEFAULT 1024
 #define NODE_CTL_PROTECT_LIST_MAX 100000 /* addresses in one list reply */
 

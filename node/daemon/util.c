@@ -7,12 +7,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "errors.h"
 
@@ -192,4 +194,39 @@ uint64_t node_get_le64(const uint8_t in[8]) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = v << 8 | in[i];
   return v;
+}
+
+int node_read_file(const char *path, unsigned long long max, uint8_t **out,
+                   size_t *len, char *msg, size_t cap) {
+  struct stat st;
+  *out = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    snprintf(msg, cap, "cannot read the file: %s",
+             fd < 0 ? strerror(errno) : "not a regular file");
+    if (fd >= 0) close(fd);
+    return NODE_ERR_IO;
+  }
+  if ((unsigned long long)st.st_size > max) {
+    snprintf(msg, cap, "larger than %llu bytes", max);
+    close(fd);
+    return NODE_ERR_TOO_LARGE;
+  }
+  uint8_t *buf = malloc((size_t)st.st_size + 1);
+  size_t used = 0;
+  while (buf && used < (size_t)st.st_size) {
+    ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break; /* error, or the file shrank: what we have is it */
+    used += (size_t)n;
+  }
+  close(fd);
+  if (!buf) {
+    snprintf(msg, cap, "out of memory");
+    return NODE_ERR_NOMEM;
+  }
+  *out = buf;
+  *len = used;
+  return 0;
 }

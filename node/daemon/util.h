@@ -55,6 +55,13 @@ int node_addr_to_sockaddr(const dht_addr *addr, struct sockaddr_storage *ss,
  * Returns 0 or NODE_ERR_USAGE (other families). */
 int node_addr_from_sockaddr(dht_addr *out, const struct sockaddr *sa);
 
+/* node_read_file reads the regular file |path| whole (at most |max|
+ * bytes) into a fresh buffer (one byte longer than *len, freed by the
+ * caller). A file that shrinks while read gives what was there. Returns 0,
+ * NODE_ERR_IO (|msg| says why), NODE_ERR_TOO_LARGE or NODE_ERR_NOMEM. */
+int node_read_file(const char *path, unsigned long long max, uint8_t **out,
+                   size_t *len, char *msg, size_t cap);
+
 /* node_wall_ns returns the wall clock (CLOCK_REALTIME) in ns since the Unix
  * epoch. Not monotonic: the runtime clamps it (see runtime.c). */
 dht_time node_wall_ns(void);

@@ -921,13 +921,71 @@ static void step_i_restart(void **state) {
   net.step_passed = 1;
 }
 
+/* ---- j: a stale announcement ---------------------------------------------- */
+
+/* A batch whose index record is two hours old (re-dated through the
+ * registry API, as if the file had waited): batch publish refuses it with
+ * the reason and publishes nothing; with --key it announces the batch
+ * again, rewrites the file, and the running nodes find it. */
+static void step_j_stale(void **state) {
+  (void)state;
+  const char *const none[] = {NULL};
+  batch_info st;
+  size_t len;
+  reg_batch *rb = NULL;
+  uint8_t *out = NULL;
+  IT_REQUIRE(&net, net.network_up && g.b1.made, "key K1 (step c)");
+  memset(&st, 0, sizeof st);
+  snprintf(st.path, sizeof st.path, "%s/stale.nib", net.tmp_dir);
+  snprintf(st.addrs, sizeof st.addrs, "%s/stale.txt", net.tmp_dir);
+  write_list(st.addrs, 20, "stale", none, 0);
+  make_batch(&st, g.key1, "6");
+  uint64_t now = (uint64_t)time(NULL);
+  uint8_t *buf = read_file(st.path, &len);
+  IT_CHECK(reg_batch_file_decode(&rb, buf, len, DIFFICULTY, POW_BASE, now) == 0 &&
+               reg_batch_reannounce(rb, &g.k1, now - 2 * 3600, POW_BASE) == 0 &&
+               reg_batch_file_encode(rb, &out, &len) == 0,
+           "re-dating the index record");
+  write_file(st.path, out, len);
+  free(out);
+  free(buf);
+  reg_batch_free(rb);
+  double records_before = top_stat(SENDER_NODE, "records");
+  double seen = reg_stat(U3, "batches_seen");
+  IT_CHECK(publish(SENDER_NODE, st.path) == 1, "stale batch: %s",
+           it_cmd_output(&net));
+  IT_CHECK(strstr(net.r.err, "no longer read") != NULL &&
+               strstr(net.r.err, "--key") != NULL,
+           "%s", it_cmd_output(&net));
+  printf("%-22s %s", "stale-index", strstr(net.r.err, "refused"));
+  IT_CHECK(top_stat(SENDER_NODE, "records") == records_before,
+           "a refused stale batch was stored");
+  char *argv[] = {(char *)NI_BIN,   "batch",      "publish",       st.path,
+                  "--key",          g.key1,       "--timeout",     PUBLISH_TIMEOUT,
+                  "--data-dir",     net.nodes[SENDER_NODE].dir, NULL};
+  IT_CHECK(it_cmd(&net, atof(PUBLISH_TIMEOUT) + 20, argv) == 0,
+           "publish --key: %s", it_cmd_output(&net));
+  IT_CHECK(strstr(net.r.err, "announced the batch again") != NULL, "%s",
+           it_cmd_output(&net));
+  buf = read_file(st.path, &len);
+  IT_CHECK(reg_batch_file_decode(&rb, buf, len, DIFFICULTY, POW_BASE,
+                                 (uint64_t)time(NULL)) == 0 &&
+               !reg_batch_stale(rb, (uint64_t)time(NULL)),
+           "the rewritten file is not current");
+  reg_batch_free(rb);
+  free(buf);
+  wait_stat(U3, "batches_seen", seen + 1);
+  net.step_passed = 1;
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest steps[] = {
       IT_STEP(step_a_network, &net),    IT_STEP(step_b_protect, &net),
       IT_STEP(step_c_create, &net),     IT_STEP(step_d_bad_input, &net),
       IT_STEP(step_e_publish, &net),    IT_STEP(step_f_optouts, &net),
       IT_STEP(step_g_escalation, &net), IT_STEP(step_h_isolation, &net),
-      IT_STEP(step_i_restart, &net),    IT_STEP(it_step_shutdown, &net),
+      IT_STEP(step_i_restart, &net),    IT_STEP(step_j_stale, &net),
+      IT_STEP(it_step_shutdown, &net),
   };
   int rc = it_prologue(&net, argc, argv);
   if (rc >= 0)

@@ -247,3 +247,61 @@ const uint8_t *reg_batch_record(const reg_batch *b, size_t i, size_t *len) {
 size_t reg_batch_record_count(const reg_batch *b) {
   return b ? b->n_records : 0;
 }
+
+/* ---- the index record: when a batch is announced ------------------------- */
+
+#define INDEX_RECORD 1 /* the index record's place among the records */
+
+/* Decodes |b|'s index record (valid: the batch was built or decoded). */
+static int index_record(const reg_batch *b, dht_record *rec) {
+  size_t len;
+  const uint8_t *bytes = reg_batch_record(b, INDEX_RECORD, &len);
+  return bytes ? dht_record_decode(rec, bytes, len) : REG_ERR_INVALID_ARGUMENT;
+}
+
+uint64_t reg_batch_announced(const reg_batch *b) {
+  dht_record rec;
+  return b && index_record(b, &rec) == 0 ? reg_index_window(rec.created) : 0;
+}
+
+int reg_batch_stale(const reg_batch *b, uint64_t now_s) {
+  return b && reg_batch_announced(b) + 1 < reg_index_window(now_s);
+}
+
+/* Replaces record |i| of |b| by |len| bytes of |rec|. */
+static int replace_record(reg_batch *b, size_t i, const uint8_t *rec,
+                          size_t len) {
+  size_t old = b->off[i + 1] - b->off[i], total = b->off[b->n_records];
+  size_t n = total - old + len;
+  uint8_t *blob = malloc(n);
+  if (!blob) return REG_ERR_NOMEM;
+  memcpy(blob, b->blob, b->off[i]);
+  memcpy(blob + b->off[i], rec, len);
+  memcpy(blob + b->off[i] + len, b->blob + b->off[i + 1], total - b->off[i + 1]);
+  for (size_t j = i + 1; j <= b->n_records; j++) b->off[j] = b->off[j] - old + len;
+  free(b->blob);
+  b->blob = blob;
+  return 0;
+}
+
+int reg_batch_reannounce(reg_batch *b, const nc_identity *sender,
+                         uint64_t now_s, unsigned pow_base_bits) {
+  uint8_t payload[REG_INDEX_PAYLOAD_MAX], key[DHT_KEY_LEN];
+  uint8_t rec[DHT_MAX_RECORD];
+  size_t plen, len;
+  dht_record old;
+  if (!b || !sender || pow_base_bits > 64 ||
+      memcmp(sender->pk, b->sender, NC_PK_LEN) != 0 ||
+      index_record(b, &old) != 0)
+    return REG_ERR_INVALID_ARGUMENT;
+  if (now_s >= old.expires) return REG_ERR_EXPIRED;
+  reg_index x = {.window = reg_index_window(now_s), .count = b->m.count};
+  memcpy(x.batch_id, b->m.batch_id, REG_BATCH_ID_LEN);
+  int rv = reg_index_pow_mine(&x, sender->pk, pow_base_bits);
+  if (rv == 0) rv = reg_index_encode(&x, payload, sizeof payload, &plen);
+  reg_index_key(key, x.window);
+  if (rv == 0)
+    rv = reg_record_make(rec, sizeof rec, &len, REG_RECORD_INDEX, key, payload,
+                         plen, sender, now_s, old.expires, 0);
+  return rv == 0 ? replace_record(b, INDEX_RECORD, rec, len) : rv;
+}

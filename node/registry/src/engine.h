@@ -76,6 +76,7 @@
 #define REG_RELAY_RATE 20        /* relayed opt-outs per second ... */
 #define REG_RELAY_BURST 200      /* ... and bucket depth */
 #define REG_PUBLISH_INFLIGHT 8   /* records of one batch being put at once */
+#define REG_PUBLISH_TRIES 3      /* puts of a record that no storer answered */
 #define REG_BUSY_RETRY (200 * DHT_MS) /* the DHT said BUSY: try again */
 /* Index window reads start at most one per REG_POLL_GAP. The first poll
  * reads index_lookback + 1 windows (169 by default), and in a small
@@ -259,6 +260,8 @@ struct reg_req {
   uint8_t key[DHT_KEY_LEN];
   uint64_t window;         /* REG_REQ_POLL */
   uint32_t offset;         /* REG_REQ_POLL: first record read */
+  size_t rec;              /* REG_REQ_PUBLISH: the record's index ... */
+  unsigned tries;          /* ... and puts of it before this one */
   reg_live *b;             /* MANIFEST, CHUNK, REFETCH (holds a ref) */
   void *job;               /* SEND, PUT, PUBLISH */
   uint8_t *got[REG_REFETCH_READ_MAX]; /* REFETCH: records collected */

@@ -11,6 +11,11 @@
  * once; the DHT keeps them as the publishing node's own and republishes
  * them until they expire, so a put that failed now is repeated anyway.
  *
+ * A batch whose index record announces it in a window older than the
+ * previous one is refused (REG_ERR_STALE): running nodes would never
+ * read that window. The sender announces it again (reg_batch_reannounce,
+ * `batch publish --key`).
+ *
  * The batch file is decoded at puzzle difficulty 0 (the registry does not
  * know the DHT's), and the first put, made before returning, checks the
  * sender key's puzzle at the DHT's difficulty: every record of a batch
@@ -38,20 +43,26 @@ static void pub_remove(reg_node *r, reg_pub *p) {
     }
 }
 
-/* Puts record |order[next]|. Returns 0 (started), DHT_ERR_BUSY, or the
- * put's error. */
-static int pub_put_next(reg_node *r, reg_pub *p) {
+/* Puts record |i| of |p| (|tries| puts of it came before). Returns 0
+ * (started), DHT_ERR_BUSY, or the put's error. */
+static int pub_put(reg_node *r, reg_pub *p, size_t i, unsigned tries) {
   size_t len;
-  const uint8_t *rec = reg_batch_record(p->b, p->order[p->next], &len);
+  const uint8_t *rec = reg_batch_record(p->b, i, &len);
   if (!rec) return REG_ERR_MALFORMED;
   reg_req *q = reg_req_new(r, REG_REQ_PUBLISH);
   if (!q) return DHT_ERR_BUSY;
   q->job = p;
+  q->rec = i;
+  q->tries = tries;
   int rv = dht_node_put(r->dht, r->now, rec, len, on_pub_put, q);
-  if (rv < 0) {
-    reg_req_free(q);
-    return rv;
-  }
+  if (rv < 0) reg_req_free(q);
+  return rv;
+}
+
+/* Puts record |order[next]|. Returns as pub_put. */
+static int pub_put_next(reg_node *r, reg_pub *p) {
+  int rv = pub_put(r, p, p->order[p->next], 0);
+  if (rv < 0) return rv;
   p->next++;
   p->in_flight++;
   return 0;
@@ -101,8 +112,16 @@ static void on_pub_put(void *arg, int status, unsigned stored,
   reg_req *q = arg;
   reg_node *r = q->r;
   reg_pub *p = q->job;
+  size_t i = q->rec;
+  unsigned tries = q->tries + 1;
   (void)st;
   reg_req_free(q);
+  /* No storer answered (an overloaded network, say): put it again at
+   * once, REG_PUBLISH_TRIES times in all; the put's own timeouts space
+   * the tries. A refusal (quota, key rule) is final. */
+  if ((status == DHT_ERR_TIMEOUT || (status == 0 && stored == 0)) &&
+      tries < REG_PUBLISH_TRIES && pub_put(r, p, i, tries) == 0)
+    return;
   p->in_flight--;
   if (status == 0 && stored > 0)
     p->published++;
@@ -130,7 +149,11 @@ int reg_node_publish_batch(reg_node *r, dht_time now, const uint8_t *file,
   if (now > r->now) r->now = now;
   int rv = reg_batch_file_decode(&b, file, len, 0, r->cfg.batch_pow_base_bits,
                                  reg_now_s(r));
-  if (rv < 0) return rv;
+  if (rv == 0 && reg_batch_stale(b, reg_now_s(r))) rv = REG_ERR_STALE;
+  if (rv < 0) {
+    reg_batch_free(b);
+    return rv;
+  }
   reg_pub *p = calloc(1, sizeof *p);
   if (!p) {
     reg_batch_free(b);

@@ -72,7 +72,9 @@ enum reg_record_type_id {
   X(REG_ERR_DECRYPT, -211, "sealed opt-out does not open with this key")   \
   X(REG_ERR_WRONG_BATCH, -212, "opt-out names another batch")              \
   X(REG_ERR_EXPIRED, -213, "batch has expired")                            \
-  X(REG_ERR_DUPLICATE, -214, "already present")
+  X(REG_ERR_DUPLICATE, -214, "already present")                            \
+  X(REG_ERR_STALE, -215,                                                   \
+    "announced in an index window that running nodes no longer read")
 
 enum reg_error {
 #define REG_ERR_ENUM(name, value, text) name = value,
@@ -281,6 +283,24 @@ const uint64_t *reg_batch_entries(const reg_batch *b, size_t *n);
  * 1 = index, then hash-list chunks, then data chunks) or NULL. */
 const uint8_t *reg_batch_record(const reg_batch *b, size_t i, size_t *len);
 size_t reg_batch_record_count(const reg_batch *b);
+
+/* reg_batch_announced returns the index window that |b|'s index record
+ * announces it in. reg_batch_stale says whether that window is older
+ * than the one before |now_s|'s: nodes already running read only the
+ * current and the previous window at each poll (PROTOCOL.md 12.1), so a
+ * batch published with such an index would be found only by nodes that
+ * start later. */
+uint64_t reg_batch_announced(const reg_batch *b);
+int reg_batch_stale(const reg_batch *b, uint64_t now_s);
+
+/* reg_batch_reannounce replaces |b|'s index record by one created at
+ * |now_s| (its window, a new index proof of work at |pow_base_bits|, the
+ * same expiry), signed by |sender|, which must be the batch's key. The
+ * other records are unchanged. Returns 0, REG_ERR_INVALID_ARGUMENT (NULL,
+ * or another key), REG_ERR_EXPIRED (|now_s| at or past the expiry) or
+ * REG_ERR_NOMEM. */
+int reg_batch_reannounce(reg_batch *b, const nc_identity *sender,
+                         uint64_t now_s, unsigned pow_base_bits);
 
 /* reg_batch_file_encode serialises |b| into a newly allocated buffer
  * (the batch file, see PROTOCOL.md). Returns 0 or REG_ERR_NOMEM. */
