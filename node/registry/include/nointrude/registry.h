@@ -8,7 +8,7 @@
  *    entry hashes, batches (manifest, content-addressed chunks, the chunk
  *    hash tree, proof of work), the batch file, matching (interpolation
  *    search and sort-merge), sealed opt-outs, evidence, and the record
- *    types the DHT must know (reg_record_types);
+ *    types the DHT must know (reg_types_init);
  *  - the registry node (reg_node): a state machine beside a dht_node that
  *    learns of new batches, fetches and verifies them, matches the node's
  *    protected addresses, relays opt-outs Crowds-style, stores them in
