@@ -752,7 +752,7 @@ void reg_watch_pump(reg_node *r) {
    * inside the DHT calls made here), so the list is stable. Batches of
    * senders already verified take the resolve and fetch slots first: a
    * flood of announcements from new keys (each costing one index proof
-   * of work) then delays only batches of new senders, not those of the
+   * of work) then delays mainly batches of new senders, not those of the
    * senders a node already follows (and escalates against). */
   for (int known = 1; known >= 0; known--)
     for (size_t i = 0; i < r->n_batches; i++)
