@@ -286,7 +286,7 @@ static void test_request_roundtrip(void **state) {
 }
 
 static void test_replies(void **state) {
-  dht_lookup_stats stats = {3, 12, 10, 2, 45 * DHT_MS + 999};
+  dht_lookup_stats stats = {3, 12, 10, 2, 45 * DHT_MS + 999, 4096};
   uint64_t dropped[DHT_DROP_COUNT] = {0};
   (void)state;
   json_t *e = node_ctl_error_reply("boom");
@@ -307,6 +307,7 @@ static void test_replies(void **state) {
   assert_int_equal(json_integer_value(json_object_get(s, "responded")), 10);
   assert_int_equal(json_integer_value(json_object_get(s, "timeouts")), 2);
   assert_int_equal(json_integer_value(json_object_get(s, "duration_ms")), 45);
+  assert_int_equal(json_integer_value(json_object_get(s, "resume_offset")), 4096);
   json_decref(s);
   dropped[DHT_DROP_REPLAY] = 4;
   json_t *d = node_ctl_dropped_json(dropped);

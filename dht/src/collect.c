@@ -195,6 +195,7 @@ void dht_collect_reply(dht_node *node, dht_op *op, const dht_pending *p,
   for (size_t j = 0; j < m->n_records; j++)
     take(node, op, m->records[j], m->record_lens[j]);
   gp->received += (uint32_t)m->n_records;
+  gp->total = m->total;
   if (ga->n < ga->max && m->n_records > 0 && gp->received < m->total &&
       gp->received - ga->start < ga->max)
     ask(node, op, (size_t)i);
@@ -212,11 +213,32 @@ void dht_collect_timeout(dht_node *node, dht_op *op, const dht_pending *p) {
   check_end(node, op);
 }
 
+/* Where a further collection must start so that no node's records are
+ * skipped: a collection stops at |max| distinct records, and nodes that
+ * hold different records (or answer at different speeds) are then at
+ * different positions; the least position of a node that had more wins
+ * (at worst records are read twice). A position that did not move past
+ * the start (a node that claims more but sends nothing) does not hold the
+ * others back. */
+static uint32_t resume_offset(const dht_getall *ga) {
+  uint32_t at = UINT32_MAX;
+  for (size_t i = 0; i < ga->n_peers; i++) {
+    const dht_ga_peer *gp = &ga->peers[i];
+    if (gp->received > ga->start && gp->received < gp->total &&
+        gp->received < at)
+      at = gp->received;
+  }
+  return at != UINT32_MAX ? at : ga->start + ga->max;
+}
+
 void dht_collect_deliver(dht_node *node, dht_op *op,
                          const dht_lookup_stats *st) {
   unsigned found = 0;
   dht_getall *ga = op->ga;
+  dht_lookup_stats out = *st;
   (void)node;
+  if (ga) out.resume_offset = resume_offset(ga);
+  st = &out;
   for (size_t i = 0; ga && i < ga->n; i++) {
     dht_record rec;
     if (dht_record_decode(&rec, ga->recs[i]->bytes, ga->recs[i]->len) != 0)

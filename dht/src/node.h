@@ -166,7 +166,8 @@ typedef struct dht_ga_rec {
 /* get_all: one of the k closest nodes being paged through. */
 typedef struct dht_ga_peer {
   dht_peer peer;
-  uint32_t received; /* records it sent so far (the next offset) */
+  uint32_t received; /* offset of its next record (start + records sent) */
+  uint32_t total;    /* records it reported holding */
   uint8_t inflight;  /* a FIND_VALUE is outstanding */
 } dht_ga_peer;
 
@@ -209,6 +210,7 @@ typedef struct dht_op {
   unsigned stored;       /* put: STORED with status 0 */
   unsigned store_wait;   /* put: STOREs outstanding */
   int store_err;         /* put: the first refusal (STORED status < 0) */
+  unsigned store_silent; /* put: STOREs that timed out */
 } dht_op;
 
 typedef struct dht_boot {

@@ -350,14 +350,14 @@ static void lookup_reply(dht_node *node, dht_op *op, const dht_peer *peer,
   pump(node, op);
 }
 
-/* A put succeeds when one storer kept the record; otherwise it reports
- * the first refusal a storer gave (a quota, say), or a timeout when none
- * answered. */
+/* A put succeeds when one storer kept the record; otherwise it reports a
+ * timeout when any storer did not answer (trying again may help), else
+ * the first refusal a storer gave (a quota, say). */
 static void put_finish(dht_node *node, dht_op *op) {
   dht_ops_finish(node, op,
-                 op->stored      ? 0
-                 : op->store_err ? op->store_err
-                                 : DHT_ERR_TIMEOUT);
+                 op->stored                           ? 0
+                 : op->store_silent || !op->store_err ? DHT_ERR_TIMEOUT
+                                                      : op->store_err);
 }
 
 static void store_reply(dht_node *node, dht_op *op, const dht_msg *m) {
@@ -397,6 +397,7 @@ void dht_ops_timeout(dht_node *node, const dht_pending *p) {
   if (p->kind == DHT_PEND_STORE) {
     if (op->phase != DHT_PHASE_STORE || op->store_wait == 0) return;
     op->lk.stats.timeouts++;
+    op->store_silent++;
     if (--op->store_wait == 0) put_finish(node, op);
     return;
   }
@@ -636,7 +637,8 @@ int dht_node_get_all_from(dht_node *node, dht_time now,
                           unsigned max_records, dht_get_all_visit_cb visit,
                           dht_get_all_done_cb done, void *arg) {
   int err;
-  if (!node || !key || max_records == 0 || !visit)
+  if (!node || !key || max_records == 0 || !visit ||
+      offset > UINT32_MAX - max_records)
     return DHT_ERR_INVALID_ARGUMENT;
   dht_node_clock(node, now);
   dht_op *op = dht_ops_create(node, DHT_OP_GET_ALL, key, 1, NULL, 0, &err);

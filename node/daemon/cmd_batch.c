@@ -308,18 +308,19 @@ static int ctl(optouts_run *o, json_t *request, json_t **reply) {
                                    sizeof o->err)
                    : NODE_ERR_NOMEM;
   const char *cmd = json_string_value(json_object_get(request, "cmd"));
-  json_decref(request);
   if (rv == NODE_ERR_NOMEM) snprintf(o->err, sizeof o->err, "out of memory");
-  if (rv < 0) return rv;
-  if (!json_is_true(json_object_get(*reply, "ok"))) {
+  if (rv == 0 && !json_is_true(json_object_get(*reply, "ok"))) {
     snprintf(o->err, sizeof o->err, "the node refused %s: %s",
              cmd ? cmd : "a request",
              json_string_value(json_object_get(*reply, "error")));
+    rv = NODE_ERR_PROTO;
+  }
+  json_decref(request); /* |cmd| points into it */
+  if (rv < 0) { /* node_ctl_call set *reply (NULL when it failed) */
     json_decref(*reply);
     *reply = NULL;
-    return NODE_ERR_PROTO;
   }
-  return 0;
+  return rv;
 }
 
 /* read_status learns the network's difficulty and registry settings. */
@@ -369,31 +370,41 @@ static int each_record(optouts_run *o, json_t *entry, record_fn fn,
 }
 
 /* get_all reads every record under |key| through the node, in pages of
- * NODE_CTL_GET_ALL_MAX (storers serve a key's records in one order, so
- * pages from offsets 0, max, 2 max, ... cover them all; a record moved
- * between pages by an insertion may come twice, which callers tolerate).
- * At most GET_ALL_PAGES pages: *full (may be NULL) says whether more may
- * remain. */
+ * NODE_CTL_GET_ALL_MAX: each page goes on from the offset the node says
+ * skips no storer's records (stats.resume_offset; a record may then come
+ * twice, which callers tolerate). At most GET_ALL_PAGES pages: *full (may
+ * be NULL) says whether more may remain. */
 #define GET_ALL_PAGES 4096 /* 16.7 million records */
 static int get_all(optouts_run *o, const uint8_t key[DHT_KEY_LEN], record_fn fn,
                    void *arg, int *full) {
   char hex[2 * DHT_KEY_LEN + 1];
   const int max = NODE_CTL_GET_ALL_MAX;
   size_t got = (size_t)max, i;
+  json_int_t offset = 0;
   int rv = 0;
   nc_hex_encode(hex, key, DHT_KEY_LEN);
-  for (json_int_t page = 0; rv == 0 && got == (size_t)max; page++) {
+  for (int page = 0; rv == 0 && got == (size_t)max; page++) {
     json_t *reply = NULL, *entry;
     if (page == GET_ALL_PAGES) break;
-    rv = ctl(o, json_pack("{sssssisI}", "cmd", "get_all", "key", hex, "max",
-                          max, "offset", page * max),
-             &reply);
+    json_t *req = json_pack("{sssssi}", "cmd", "get_all", "key", hex, "max",
+                            max);
+    if (req && offset > 0 &&
+        json_object_set_new(req, "offset", json_integer(offset)) < 0) {
+      json_decref(req);
+      req = NULL;
+    }
+    rv = ctl(o, req, &reply);
     if (rv < 0) return rv;
     json_t *records = json_object_get(reply, "records");
+    json_t *resume = json_object_get(json_object_get(reply, "stats"),
+                                     "resume_offset");
     got = json_array_size(records);
     json_array_foreach(records, i, entry) {
       if ((rv = each_record(o, entry, fn, arg)) < 0) break;
     }
+    offset = json_is_integer(resume) && json_integer_value(resume) > offset
+                 ? json_integer_value(resume)
+                 : offset + max;
     json_decref(reply);
   }
   if (full) *full = got == (size_t)max;

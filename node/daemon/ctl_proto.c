@@ -364,11 +364,17 @@ json_t *node_ctl_error_reply(const char *msg) {
 }
 
 json_t *node_ctl_stats_json(const dht_lookup_stats *s) {
-  return json_pack("{sIsIsIsIsI}", "hops", (json_int_t)s->hops, "queried",
-                   (json_int_t)s->queried, "responded",
-                   (json_int_t)s->responded, "timeouts",
-                   (json_int_t)s->timeouts, "duration_ms",
-                   (json_int_t)(s->duration / DHT_MS));
+  json_t *o = json_pack("{sIsIsIsIsI}", "hops", (json_int_t)s->hops,
+                        "queried", (json_int_t)s->queried, "responded",
+                        (json_int_t)s->responded, "timeouts",
+                        (json_int_t)s->timeouts, "duration_ms",
+                        (json_int_t)(s->duration / DHT_MS));
+  if (o && s->resume_offset &&
+      json_object_set_new(o, "resume_offset", json_u64(s->resume_offset))) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
 }
 
 json_t *node_ctl_contact_json(const dht_contact *c) {

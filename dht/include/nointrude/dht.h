@@ -403,6 +403,11 @@ typedef struct dht_lookup_stats {
   unsigned responded;  /* authenticated replies received */
   unsigned timeouts;   /* requests that timed out */
   dht_time duration;   /* ns from start to completion */
+  /* get_all: the offset to continue from with dht_node_get_all_from so
+   * that no node's records are skipped: the least position reached at a
+   * node that reported more than it sent (ahead of the start); start +
+   * max_records when none did. 0 for other operations. */
+  uint32_t resume_offset;
 } dht_lookup_stats;
 
 /* Completion callbacks; |status| is 0 or a negative DHT_ERR_* code. Each
@@ -437,9 +442,9 @@ int dht_node_lookup_paths(dht_node *node, dht_time now,
 /* dht_node_put verifies the encoded, signed record |rec|, stores it
  * locally, keeps it as one of our own (republished until it expires) and
  * sends STORE to the k closest nodes to its key. |cb| gets the number of
- * storers that acknowledged, and status 0 if at least one did, else the
- * first refusal a storer answered (e.g. DHT_ERR_QUOTA) or DHT_ERR_TIMEOUT
- * when none answered. Returns 0 or a DHT_ERR_* code from
+ * storers that acknowledged, and status 0 if at least one did, else
+ * DHT_ERR_TIMEOUT if a storer did not answer, else the first refusal a
+ * storer answered (e.g. DHT_ERR_QUOTA). Returns 0 or a DHT_ERR_* code from
  * verification, DHT_ERR_BUSY, DHT_ERR_NOMEM. */
 int dht_node_put(dht_node *node, dht_time now, const uint8_t *rec, size_t len,
                  dht_put_cb cb, void *arg);
@@ -509,7 +514,10 @@ int dht_node_get_all(dht_node *node, dht_time now,
  * (and our own) from the |offset|-th on, in the order nodes serve them
  * (by slot, the same at every honest node): collections from offsets 0,
  * max_records, 2 max_records, ... page through a key that holds more
- * records than one collection keeps. Same returns. */
+ * records than one collection keeps; continuing from the stats'
+ * resume_offset instead skips nothing even where nodes hold different
+ * records. Same returns, and DHT_ERR_INVALID_ARGUMENT when offset +
+ * max_records would pass 2^32 - 1. */
 int dht_node_get_all_from(dht_node *node, dht_time now,
                           const uint8_t key[DHT_KEY_LEN], uint32_t offset,
                           unsigned max_records, dht_get_all_visit_cb visit,

@@ -87,8 +87,10 @@
  * taken up again from its index record for REG_FORGOTTEN_HOLD (longer
  * than a window stays among the polled ones): otherwise one bare index
  * record, one signature to make, costs every node 4 manifest lookups at
- * every poll. At most REG_FORGOTTEN_MAX are remembered (oldest replaced). */
-#define REG_FORGOTTEN_MAX 1024
+ * every poll. At most REG_FORGOTTEN_MAX are remembered (oldest replaced):
+ * twice a read of REG_INDEX_READ_MAX, so that one crowded window's bare
+ * announcements do not push each other out of the memory. */
+#define REG_FORGOTTEN_MAX 8192
 #define REG_FORGOTTEN_HOLD (3 * 3600 * DHT_SEC)
 #define REG_HISTORY_MAX (1u << 20) /* (sender, address) opt-out histories */
 #define REG_ESC_LEVELS_MAX 8         /* escalation_levels accepted (2^8 copies) */
@@ -259,7 +261,8 @@ struct reg_req {
   uint8_t kind;
   uint8_t key[DHT_KEY_LEN];
   uint64_t window;         /* REG_REQ_POLL */
-  uint32_t offset;         /* REG_REQ_POLL: first record read */
+  uint32_t offset;         /* REG_REQ_POLL: first record read ... */
+  unsigned dropped;        /* ... and announcements it could not take */
   size_t rec;              /* REG_REQ_PUBLISH: the record's index ... */
   unsigned tries;          /* ... and puts of it before this one */
   reg_live *b;             /* MANIFEST, CHUNK, REFETCH (holds a ref) */

@@ -93,6 +93,14 @@ static void pub_pump_one(reg_node *r, reg_pub *p) {
   while (p->in_flight < REG_PUBLISH_INFLIGHT && p->next < p->n) {
     if (p->next == p->barrier && p->published + p->failed < p->barrier)
       break; /* the index waits for the rest */
+    if (p->next == p->barrier && reg_batch_stale(p->b, reg_now_s(r))) {
+      /* A batch that took hours to put: its index would land in a window
+       * running nodes no longer read. Announce it again (12.8). */
+      p->next++;
+      p->failed++;
+      p->first_err = REG_ERR_STALE; /* the one to act on */
+      continue;
+    }
     int rv = pub_put_next(r, p);
     if (rv == DHT_ERR_BUSY) {
       p->retry_at = r->now + REG_BUSY_RETRY;

@@ -316,7 +316,9 @@ static void on_index_visit(void *arg, const dht_record *rec,
     return;
   if (!reg_live_add(r, rec->author_pk, x.batch_id, rec->created, rec->expires,
                     REG_PH_RESOLVE)) {
-    reg_log(r, DHT_LOG_WARN, "registry: too many live batches, one ignored");
+    if (q->dropped++ == 0)
+      reg_log(r, DHT_LOG_WARN, "registry: too many live batches, "
+              "announcements left for the next poll");
     return;
   }
   r->stats.batches_seen++;
@@ -324,16 +326,22 @@ static void on_index_visit(void *arg, const dht_record *rec,
 
 /* Reads |window| on from |offset| at the next poll (a crowded window, or
  * a continuation that failed), unless already followed or over the
- * bounds. */
+ * bounds. With REG_CONT_MAX windows followed, the oldest gives way. */
 static void follow(reg_node *r, uint64_t window, uint32_t offset) {
+  size_t oldest = 0;
   if (offset > REG_INDEX_OFFSET_MAX) return;
-  for (size_t i = 0; i < r->n_conts; i++)
+  for (size_t i = 0; i < r->n_conts; i++) {
     if (r->conts[i].window == window) {
       if (offset > r->conts[i].offset) r->conts[i].offset = offset;
       return;
     }
+    if (r->conts[i].window < r->conts[oldest].window) oldest = i;
+  }
   if (r->n_conts == REG_CONT_MAX) {
-    reg_log(r, DHT_LOG_WARN, "registry: too many crowded index windows");
+    if (r->conts[oldest].window > window) return;
+    reg_log(r, DHT_LOG_WARN, "registry: too many crowded index windows, "
+            "the oldest is no longer read on");
+    r->conts[oldest] = (reg_window_read){window, offset};
     return;
   }
   r->conts[r->n_conts++] = (reg_window_read){window, offset};
@@ -343,14 +351,19 @@ static void on_index_done(void *arg, int status, unsigned found,
                           const dht_lookup_stats *st) {
   reg_req *q = arg;
   reg_node *r = q->r;
-  (void)st;
   r->polls_inflight--;
-  /* A window that could not be read is read again at the next poll. */
+  /* A window that could not be read is read again at the next poll, and
+   * so is a page whose announcements did not all fit the live table; a
+   * full page is read on from where no storer's records are skipped. */
   if (status < 0 && q->offset == 0 && q->window < r->last_window)
     r->last_window = q->window;
-  if (status < 0 && q->offset > 0) follow(r, q->window, q->offset);
-  if (status == 0 && found >= r->cfg.index_read_max)
-    follow(r, q->window, q->offset + r->cfg.index_read_max);
+  if ((status < 0 && q->offset > 0) || q->dropped)
+    follow(r, q->window, q->offset);
+  else if (status == 0 && found >= r->cfg.index_read_max)
+    follow(r, q->window,
+           st && st->resume_offset > q->offset
+               ? st->resume_offset
+               : q->offset + r->cfg.index_read_max);
   reg_req_free(q);
   poll_pump(r);
   reg_watch_pump(r);
