@@ -174,9 +174,16 @@ int node_cmd_batch_create(const node_cli *cli) {
 
 /* ---- batch publish ------------------------------------------------------ */
 
-/* node_batch_bits asks the node for the network's batch_pow_bits. */
-static int node_batch_bits(const node_cli *cli, unsigned *bits, char *err,
-                           size_t cap) {
+/* The network settings a node's status reports, which records are
+ * checked against. */
+typedef struct net_settings {
+  unsigned difficulty, optout_bits, batch_bits;
+} net_settings;
+
+/* read_settings asks the node (cli->data_dir) for its status. Returns 0,
+ * or a NODE_ERR_* with |err| saying why. */
+static int read_settings(const node_cli *cli, net_settings *ns, char *err,
+                         size_t cap) {
   json_t *reply = NULL, *request = json_pack("{ss}", "cmd", "status");
   int rv = request ? node_ctl_call(cli->data_dir, request, cli->timeout_ms,
                                    &reply, err, cap)
@@ -184,11 +191,25 @@ static int node_batch_bits(const node_cli *cli, unsigned *bits, char *err,
   json_decref(request);
   if (rv == NODE_ERR_NOMEM) snprintf(err, cap, "out of memory");
   if (rv < 0) return rv;
-  json_t *v = json_object_get(json_object_get(reply, "registry"),
-                              "batch_pow_bits");
-  int ok = json_is_integer(v);
-  if (ok) *bits = (unsigned)json_integer_value(v);
-  else snprintf(err, cap, "the node's status lacks batch_pow_bits");
+  if (!json_is_true(json_object_get(reply, "ok"))) {
+    snprintf(err, cap, "the node refused status: %s",
+             json_string_value(json_object_get(reply, "error")));
+    json_decref(reply);
+    return NODE_ERR_PROTO;
+  }
+  json_t *reg = json_object_get(reply, "registry");
+  json_t *d = json_object_get(reply, "difficulty");
+  json_t *bits = json_object_get(reg, "optout_pow_bits");
+  json_t *batch_bits = json_object_get(reg, "batch_pow_bits");
+  int ok = json_is_integer(d) && json_is_integer(bits) &&
+           json_is_integer(batch_bits);
+  if (ok) {
+    ns->difficulty = (unsigned)json_integer_value(d);
+    ns->optout_bits = (unsigned)json_integer_value(bits);
+    ns->batch_bits = (unsigned)json_integer_value(batch_bits);
+  } else {
+    snprintf(err, cap, "the node's status lacks registry fields");
+  }
   json_decref(reply);
   return ok ? 0 : NODE_ERR_PROTO;
 }
@@ -202,10 +223,11 @@ static int reannounce(const node_cli *cli, const char *path, char *err,
   size_t len = 0, olen = 0;
   reg_batch *b = NULL;
   nc_identity key;
-  unsigned bits = 0;
+  net_settings ns;
   memset(&key, 0, sizeof key);
   int rv = node_read_file(path, NODE_BATCH_FILE_MAX, &file, &len, err, cap);
-  if (rv == 0) rv = node_batch_bits(cli, &bits, err, cap);
+  if (rv == 0) rv = read_settings(cli, &ns, err, cap);
+  unsigned bits = rv == 0 ? ns.batch_bits : 0;
   if (rv == 0 &&
       (rv = reg_batch_file_decode(&b, file, len, 0, bits, now_s())) < 0)
     snprintf(err, cap, "batch file refused: %s", reg_strerror(rv));
@@ -325,23 +347,12 @@ static int ctl(optouts_run *o, json_t *request, json_t **reply) {
 
 /* read_status learns the network's difficulty and registry settings. */
 static int read_status(optouts_run *o) {
-  json_t *reply = NULL;
-  int rv = ctl(o, json_pack("{ss}", "cmd", "status"), &reply);
+  net_settings ns;
+  int rv = read_settings(o->cli, &ns, o->err, sizeof o->err);
   if (rv < 0) return rv;
-  json_t *reg = json_object_get(reply, "registry");
-  json_t *d = json_object_get(reply, "difficulty");
-  json_t *bits = json_object_get(reg, "optout_pow_bits");
-  json_t *batch_bits = json_object_get(reg, "batch_pow_bits");
-  if (!json_is_integer(d) || !json_is_integer(bits) ||
-      !json_is_integer(batch_bits)) {
-    snprintf(o->err, sizeof o->err, "the node's status lacks registry fields");
-    json_decref(reply);
-    return NODE_ERR_PROTO;
-  }
-  o->difficulty = (unsigned)json_integer_value(d);
-  o->optout_bits = (unsigned)json_integer_value(bits);
-  reg_types_init(&o->types, (unsigned)json_integer_value(batch_bits));
-  json_decref(reply);
+  o->difficulty = ns.difficulty;
+  o->optout_bits = ns.optout_bits;
+  reg_types_init(&o->types, ns.batch_bits);
   return 0;
 }
 
